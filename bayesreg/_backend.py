@@ -1,0 +1,36 @@
+"""JAX backend set-up, done once when :mod:`bayesreg` is imported.
+
+* **float64.** Posterior standard deviations can be 1e-3 of the coefficients and real
+  design matrices have columns of scale 100+, so bayesreg computes in double precision
+  (``jax_enable_x64``), as NumPyro recommends for MCMC on such problems.
+* **Host devices.** JAX sees one CPU device by default, so chains could only run one
+  after another. Unless the user already chose (``XLA_FLAGS`` names a device count) and
+  before JAX starts its backend, we ask for one device per core so that NUTS chains run
+  in parallel with ``pmap``, as ``numpyro.set_host_device_count`` would.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _request_host_devices() -> None:
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" in flags:
+        return
+    try:  # a JAX backend that is already running cannot change its device count
+        from jax._src import xla_bridge
+
+        if xla_bridge.backends_are_initialized():
+            return
+    except (ImportError, AttributeError):  # pragma: no cover - private API moved
+        return
+    count = max(1, min(os.cpu_count() or 1, 8))
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}".strip()
+
+
+def configure() -> None:
+    _request_host_devices()
+    import jax
+
+    jax.config.update("jax_enable_x64", True)

@@ -1,0 +1,123 @@
+"""Input checks: the one place where user input is coerced and validated.
+
+Every public entry point (API, CLI, evaluation) calls these, so every error names the
+argument that was wrong and says what was expected. Model functions and hot loops
+assume validated input and never check again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+def _as_float_array(value: ArrayLike, name: str) -> NDArray[np.float64]:
+    if isinstance(value, str | bytes):
+        raise TypeError(f"{name} must be numeric array-like; got a string {value!r}.")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{name} must be numeric array-like; got {type(value).__name__} "
+            f"that cannot be converted to float ({err})."
+        ) from None
+    return arr
+
+
+def check_finite(arr: NDArray[np.float64], name: str) -> None:
+    """Raise ``ValueError`` naming the first NaN or infinite entry of ``arr``."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = index[0] if len(index) == 1 else index
+        kind = "NaN" if np.isnan(arr[index]) else "infinite"
+        raise ValueError(
+            f"{name} contains {int(bad.sum())} non-finite value(s); the first is {kind} at "
+            f"index {where}. Remove or impute missing values before fitting."
+        )
+
+
+def check_1d(value: ArrayLike, name: str = "x", *, min_size: int = 1) -> NDArray[np.float64]:
+    """A finite 1-D float64 array with at least ``min_size`` entries."""
+    arr = _as_float_array(value, name)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (n_samples,); got shape {arr.shape}.")
+    if arr.size < min_size:
+        raise ValueError(
+            f"{name} is empty: need at least {min_size} value(s), got {arr.size}."
+            if arr.size == 0
+            else f"{name} needs at least {min_size} values; got {arr.size}."
+        )
+    check_finite(arr, name)
+    return arr
+
+
+def check_2d(value: ArrayLike, name: str = "X", *, min_samples: int = 1) -> NDArray[np.float64]:
+    """A finite 2-D float64 array with at least ``min_samples`` rows and one column."""
+    arr = _as_float_array(value, name)
+    if arr.ndim != 2:
+        hint = " Use X.reshape(-1, 1) for a single feature." if arr.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {arr.shape}.{hint}")
+    if arr.shape[0] < min_samples:
+        raise ValueError(f"{name} is empty: need at least {min_samples} row(s); got shape {arr.shape}.")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has no features (columns); got shape {arr.shape}.")
+    check_finite(arr, name)
+    return arr
+
+
+def check_X_y(X: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Validate a design matrix and target together: finite, 2-D/1-D, same length."""
+    X = check_2d(X, "X")
+    y = check_1d(y, "y")
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"X and y have different numbers of samples: X has {X.shape[0]} rows, "
+            f"y has {y.shape[0]} values."
+        )
+    return X, y
+
+
+def check_positive(value: Any, name: str) -> float:
+    """A finite, strictly positive real number (scales such as sigma and tau)."""
+    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
+        raise TypeError(f"{name} must be a positive number; got {type(value).__name__} {value!r}.")
+    value = float(value)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}.")
+    return value
+
+
+def check_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """An integer >= ``minimum`` (counts such as num_samples)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
+    return int(value)
+
+
+def check_level(value: Any, name: str = "level") -> float:
+    """A probability strictly between 0 and 1 (interval levels)."""
+    if isinstance(value, bool) or not isinstance(value, Real | np.floating):
+        raise TypeError(f"{name} must be a number in (0, 1); got {value!r}.")
+    value = float(value)
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), e.g. 0.95; got {value!r}.")
+    return value
+
+
+def check_option(value: Any, name: str, options: Sequence[str]) -> str:
+    """One of a fixed set of string options."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}; got {value!r}.")
+    return value

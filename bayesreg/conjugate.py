@@ -1,0 +1,77 @@
+"""Closed-form Normal distributions and the conjugate Normal-mean posterior (plain numpy).
+
+Model: x_i = mu + eps_i, eps_i ~ N(0, sigma^2) iid with sigma known, prior mu ~ N(m0, tau^2).
+Precisions add (Gelman et al., BDA3 sec. 2.5):
+
+    1/v_n = 1/tau^2 + n/sigma^2,        m_n = v_n (m0/tau^2 + n xbar/sigma^2)
+
+With m0 = 0 the mean is n tau^2 xbar / (sigma^2 + n tau^2). The posterior predictive of a
+new x is N(m_n, v_n + sigma^2).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special, stats
+
+from ._validation import check_level
+
+
+@dataclass(frozen=True)
+class Normal:
+    """A univariate Normal distribution N(mean, var), with the usual summaries."""
+
+    mean: float
+    var: float
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.var)
+
+    def interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Central interval holding probability ``level`` (equal tails)."""
+        level = check_level(level)
+        half = self.std * float(special.ndtri(0.5 + level / 2))
+        return (self.mean - half, self.mean + half)
+
+    def logpdf(self, value: ArrayLike) -> NDArray[np.float64] | float:
+        out = stats.norm.logpdf(np.asarray(value, dtype=np.float64), self.mean, self.std)
+        return float(out) if np.ndim(out) == 0 else out
+
+    def pdf(self, value: ArrayLike) -> NDArray[np.float64] | float:
+        out = np.exp(self.logpdf(value))
+        return float(out) if np.ndim(out) == 0 else out
+
+    def cdf(self, value: ArrayLike) -> NDArray[np.float64] | float:
+        out = stats.norm.cdf(np.asarray(value, dtype=np.float64), self.mean, self.std)
+        return float(out) if np.ndim(out) == 0 else out
+
+    def sample(self, size: int | tuple[int, ...], *, rng: np.random.Generator) -> NDArray[np.float64]:
+        return self.mean + self.std * rng.standard_normal(size)
+
+    def __repr__(self) -> str:
+        return f"Normal(mean={self.mean:.6g}, std={self.std:.6g})"
+
+
+def normal_mean_posterior(x: NDArray[np.float64], *, sigma: float, tau: float, loc: float = 0.0) -> Normal:
+    """Posterior of mu given validated data ``x`` (sufficient statistics: n and sum x)."""
+    n = x.size
+    precision = 1.0 / tau**2 + n / sigma**2
+    var = 1.0 / precision
+    mean = var * (loc / tau**2 + float(np.sum(x)) / sigma**2)
+    return Normal(mean=mean, var=var)
+
+
+def normal_mean_map(x: NDArray[np.float64], *, sigma: float, tau: float, loc: float = 0.0) -> float:
+    """MAP of mu: the posterior mode, which for a Normal posterior is its mean."""
+    return normal_mean_posterior(x, sigma=sigma, tau=tau, loc=loc).mean
+
+
+def normal_mean_predictive(x: NDArray[np.float64], *, sigma: float, tau: float, loc: float = 0.0) -> Normal:
+    """Posterior predictive of a new observation: N(m_n, v_n + sigma^2)."""
+    post = normal_mean_posterior(x, sigma=sigma, tau=tau, loc=loc)
+    return Normal(mean=post.mean, var=post.var + sigma**2)

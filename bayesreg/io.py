@@ -1,0 +1,137 @@
+"""Reading data files and writing results atomically.
+
+Every file bayesreg writes goes to a temporary file in the destination folder first and
+is then renamed over the target (``os.replace`` is atomic on POSIX and Windows), so an
+interrupted write never leaves a half-written file and never destroys the previous one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .exceptions import ModelFileError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it to ``path``.
+
+    If the body raises, the temporary file is removed and ``path`` is untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} as JSON")
+
+
+def _finite_or_none(obj: Any) -> Any:
+    """JSON has no NaN or infinity: write them as null rather than invalid JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_or_none(v) for v in obj]
+    return obj
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain Python containers of floats, ints, strings and None, ready for ``json``."""
+    return _finite_or_none(json.loads(json.dumps(obj, default=_json_default)))
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, atomically; numpy values become plain numbers."""
+    text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n"
+    return atomic_write_text(path, text)
+
+
+def read_json(path: str | os.PathLike[str], *, what: str = "file") -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{what} not found: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelFileError(f"{what} {path} is not readable JSON ({err}).") from None
+
+
+def read_numbers(path: str | os.PathLike[str], *, name: str = "data") -> NDArray[np.float64]:
+    """Read one number per line, or a one-column CSV with an optional header row.
+
+    Blank lines and lines starting with ``#`` are skipped. Errors name the file and line.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{name} file not found: {path}")
+    if not path.is_file():
+        raise ValueError(f"{name} path is not a file: {path}")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"{name} file {path} cannot be read as text ({err}).") from None
+    values: list[float] = []
+    header_seen = False
+    for lineno, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        cells = [c.strip() for c in line.split(",")]
+        if len(cells) != 1:
+            raise ValueError(
+                f"{name} file {path}, line {lineno}: expected one number per line (one column); "
+                f"found {len(cells)} columns: {line!r}."
+            )
+        cell = cells[0].strip('"')
+        try:
+            values.append(float(cell))
+        except ValueError:
+            if not values and not header_seen:  # a header row such as "x"
+                header_seen = True
+                continue
+            raise ValueError(
+                f"{name} file {path}, line {lineno}: {cell!r} is not a number."
+            ) from None
+    if not values:
+        raise ValueError(f"{name} file {path} contains no numbers.")
+    return np.asarray(values, dtype=np.float64)
+
+
+def atomic_save(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp_path)`` and rename the result over ``path`` only if it succeeds."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
