@@ -29,8 +29,20 @@ def _request_host_devices() -> None:
     os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}".strip()
 
 
+def _import_numpyro_quietly() -> None:
+    """NumPyro imports ``tqdm.auto``, which warns in a Jupyter kernel without ipywidgets
+    ("IProgress not found"). bayesreg never uses NumPyro's progress bars (its own write
+    plain text to stderr), so the notice is noise for our users."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import numpyro  # noqa: F401
+
+
 def configure() -> None:
     _request_host_devices()
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    _import_numpyro_quietly()

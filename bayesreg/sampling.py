@@ -8,8 +8,10 @@ data and hyperparameters are *arguments*, so JAX reuses the executable for any n
 the same shapes. Chains run in parallel across host devices with ``pmap`` when there are
 enough devices (see ``bayesreg._backend``), else in sequence inside the same executable.
 
-The draws depend only on the key, the data and the settings: not on ``progress`` and not
-on the chain method (each chain has its own key and runs the same program).
+The draws depend only on the key, the data and the settings: not on ``progress``, and not
+on whether chains run in parallel or in sequence (each chain has its own key and runs the
+same program). ``chain_method="vectorized"`` (``vmap``) lets XLA fuse operations
+differently, so its draws agree with the others only up to floating-point rounding.
 """
 
 from __future__ import annotations

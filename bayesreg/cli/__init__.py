@@ -1,0 +1,47 @@
+"""The ``bayesreg`` command line: ``main(argv=None) -> int``.
+
+Each subcommand lives in its own module with ``register(subparsers)``, which adds a parser
+whose ``run`` default takes the parsed arguments and returns an exit status. Bad input
+(``ValueError``/``TypeError`` from validation, unreadable files) becomes a one-line
+message on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..exceptions import ModelFileError
+from . import gaussian_mean
+
+COMMANDS = (gaussian_mean,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bayesreg",
+        description="Bayesian regression you can see: closed forms, NUTS and MAP side by side.",
+    )
+    parser.add_argument("--version", action="version", version=f"bayesreg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except (ValueError, TypeError, ModelFileError, OSError) as err:
+        print(f"bayesreg {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"bayesreg {args.command}: interrupted", file=sys.stderr)
+        return 130

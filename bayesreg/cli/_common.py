@@ -1,0 +1,109 @@
+"""Options and output helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..io import to_jsonable, write_json
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text!r}")
+    return value
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument("--json", metavar="PATH", type=Path,
+                       help="write the results as JSON to PATH")
+    group.add_argument("--out", metavar="DIR", type=Path, help="write PNG plots into DIR")
+
+
+def add_nuts_options(parser: argparse.ArgumentParser, *, num_chains: int = 4) -> None:
+    group = parser.add_argument_group("NUTS")
+    group.add_argument("--num-warmup", type=positive_int, default=1000, metavar="N")
+    group.add_argument("--num-samples", type=positive_int, default=1000, metavar="N")
+    group.add_argument("--num-chains", type=positive_int, default=num_chains, metavar="N")
+    group.add_argument("--target-accept", type=fraction, default=0.8, metavar="P",
+                       help="target acceptance probability (default 0.8)")
+    group.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="show a progress bar on stderr (default: when stderr is a terminal)")
+
+
+def provenance(args: argparse.Namespace) -> dict[str, Any]:
+    """What produced a result: command line, package versions, time."""
+    import jax
+    import numpyro
+
+    return {
+        "command": "bayesreg " + " ".join(sys.argv[1:]) if sys.argv else args.command,
+        "bayesreg": __version__,
+        "jax": jax.__version__,
+        "numpyro": numpyro.__version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def finish(args: argparse.Namespace, results: dict[str, Any], figures: dict[str, Any]) -> int:
+    """Write ``--json`` and the ``--out`` figures; report where they went on stdout."""
+    from ..plotting import save_figure
+
+    if args.out is not None:
+        for name, fig in figures.items():
+            path = save_figure(fig, Path(args.out) / f"{name}.png")
+            print(f"wrote {path}")
+    else:
+        import matplotlib.pyplot as plt
+
+        for fig in figures.values():
+            plt.close(fig)
+    if args.json is not None:
+        results = {**results, "provenance": provenance(args)}
+        write_json(args.json, results)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(to_jsonable(obj), indent=2)

@@ -1,0 +1,110 @@
+"""Plots: each takes an optional ``ax`` and returns the Axes it drew on.
+
+matplotlib is imported lazily; nothing calls ``plt.show()``. ``save_figure`` writes a
+PNG atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .io import atomic_path
+
+
+def _axes(ax=None, **subplot_kw):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(**subplot_kw)
+    return ax
+
+
+def save_figure(fig, path: str | os.PathLike[str], *, dpi: int = 120) -> Path:
+    """Save ``fig`` as a PNG atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return Path(path)
+
+
+def _grid(dists, width: float = 4.0, num: int = 400) -> np.ndarray:
+    lo = min(d.mean - width * d.std for d in dists)
+    hi = max(d.mean + width * d.std for d in dists)
+    return np.linspace(lo, hi, num)
+
+
+def plot_posterior_mu(model, x: ArrayLike, *, fit=None, ax=None):
+    """Prior and posterior density of mu, the NUTS draws if given, MLE and MAP marked."""
+    from .conjugate import Normal
+
+    ax = _axes(ax, figsize=(6, 4))
+    post = model.posterior(x)
+    prior = Normal(mean=model.loc, var=model.tau**2)
+    grid = _grid([post], width=5.0)
+    if fit is not None:
+        ax.hist(fit.draws("mu").ravel(), bins=60, density=True, color="0.8",
+                label=f"NUTS draws ({fit.num_chains}x{fit.num_draws})")
+    ax.plot(grid, prior.pdf(grid), color="0.4", ls=":", label=f"prior N({model.loc:g}, {model.tau:g}²)")
+    ax.plot(grid, post.pdf(grid), color="C0", lw=2, label="posterior (closed form)")
+    ax.axvline(model.mle(x), color="C1", ls="--", label=f"MLE = {model.mle(x):.3g}")
+    ax.axvline(model.map(x), color="C2", ls="-.", label=f"MAP = {model.map(x):.3g}")
+    ax.set_xlabel("mu")
+    ax.set_ylabel("density")
+    ax.set_title(f"Posterior of mu (n = {np.size(x)})")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_predictives(model, x: ArrayLike, *, x_test: ArrayLike | None = None, ax=None):
+    """The MLE plug-in, MAP plug-in and posterior predictive densities of a new x."""
+    from .predictive import predictive_distributions
+
+    ax = _axes(ax, figsize=(6, 4))
+    dists = predictive_distributions(model, x)
+    grid = _grid(dists.values())
+    styles = {"MLE plug-in": ("C1", "--"), "MAP plug-in": ("C2", "-."),
+              "posterior predictive": ("C0", "-")}
+    for name, dist in dists.items():
+        color, ls = styles[name]
+        ax.plot(grid, dist.pdf(grid), color=color, ls=ls, lw=2,
+                label=f"{name}: N({dist.mean:.3g}, {dist.var:.3g})")
+    if x_test is not None:
+        x_test = np.asarray(x_test, dtype=float)
+        ax.plot(x_test, np.zeros_like(x_test), "|", color="k", alpha=0.4, ms=10,
+                label=f"held-out points ({x_test.size})")
+    ax.set_xlabel("new x")
+    ax.set_ylabel("density")
+    ax.set_title("Predictive distributions")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_growth(table, *, axes=None):
+    """mu_MAP / mu_MLE and predictive variance / sigma^2 against n (a growth_table)."""
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(10, 4))
+    ax1, ax2 = axes
+    n = table.index.values
+    ax1.semilogx(n, table["map_over_mle"], "o", color="C2", label="simulated data")
+    ax1.semilogx(n, table["ratio_theory"], "-", color="k", label="n tau² / (sigma² + n tau²)")
+    ax1.axhline(1.0, color="0.6", ls=":")
+    ax1.set_xlabel("n")
+    ax1.set_ylabel("mu_MAP / mu_MLE")
+    ax1.set_title("MAP shrinkage vanishes as n grows")
+    ax1.legend(fontsize="small")
+    ax2.semilogx(n, table["predictive_var_over_sigma2"], "o-", color="C0")
+    ax2.axhline(1.0, color="0.6", ls=":", label="sigma² (plug-in variance)")
+    ax2.set_xlabel("n")
+    ax2.set_ylabel("predictive variance / sigma²")
+    ax2.set_title("Posterior predictive variance -> sigma²")
+    ax2.legend(fontsize="small")
+    return axes

@@ -1,0 +1,98 @@
+import json
+
+import pytest
+
+from bayesreg.cli import build_parser, main
+
+
+def _subcommands():
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return list(action.choices)
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name in _subcommands():
+        assert name in out
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    assert "--json" in capsys.readouterr().out
+
+
+def test_gaussian_mean_end_to_end(tmp_path, capsys):
+    out_json = tmp_path / "r.json"
+    code = main(["gaussian-mean", "--simulate", "15", "--mu-true", "1", "--sigma", "2",
+                 "--tau", "1", "--num-warmup", "200", "--num-samples", "400",
+                 "--num-chains", "2", "--out", str(tmp_path / "plots"), "--json", str(out_json)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "posterior (NUTS)" in out and "MAP (L-BFGS on NumPyro)" in out
+    results = json.loads(out_json.read_text())
+    names = [row["estimate"] for row in results["estimates"]]
+    assert names == ["MLE (sample mean)", "MAP (closed form)", "posterior (closed form)",
+                     "MAP (L-BFGS on NumPyro)", "posterior (NUTS)"]
+    closed = results["estimates"][2]
+    assert abs(results["estimates"][3]["mean"] - results["estimates"][1]["mean"]) < 1e-8
+    assert closed["lower"] < closed["mean"] < closed["upper"]
+    assert [r["predictive"] for r in results["predictives"]][2] == "posterior predictive"
+    assert results["provenance"]["bayesreg"]
+    for name in ("gaussian_mean.png", "gaussian_mean_trace.png"):
+        assert (tmp_path / "plots" / name).stat().st_size > 10_000
+
+
+def test_gaussian_mean_from_file(tmp_path, capsys):
+    data = tmp_path / "x.csv"
+    data.write_text("x\n" + "\n".join(str(v) for v in [0.5, 1.2, -0.3, 2.2, 0.9, 1.1, 0.4, 1.8]))
+    assert main(["gaussian-mean", "--data", str(data), "--method", "closed-form"]) == 0
+    out = capsys.readouterr().out
+    assert "6 points fitted, 2 held out" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--simulate", "10", "--tau", "0"], "argument --tau: must be a finite number > 0"),
+        (["--simulate", "10", "--sigma", "-2"], "argument --sigma: must be a finite number > 0"),
+        (["--simulate", "0"], "argument --simulate: must be >= 1"),
+        (["--simulate", "abc"], "argument --simulate: expected a whole number"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["gaussian-mean", *args])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "--data file not found"),
+        ("1\n2\nabc\n", "line 3: 'abc' is not a number"),
+        ("", "contains no numbers"),
+        ("1\nnan\n2\n", "non-finite"),
+    ],
+)
+def test_bad_data_files_exit_2_without_traceback(tmp_path, content, message, capsys):
+    path = tmp_path / "data.txt"
+    if content is not None:
+        path.write_text(content)
+    code = main(["gaussian-mean", "--data", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "usage" in capsys.readouterr().out
