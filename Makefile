@@ -1,6 +1,6 @@
 # make demo   - create .venv, install, run the end-to-end demo (plots and tables in out/demo)
 # make test   - create .venv, install with dev extras, run lint and the whole test suite
-# make bench  - install the peer tools and run the slow checks and benchmarks
+# make bench  - the slow statistical checks, then the benchmarks (writes benchmarks/RESULTS.md)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -23,10 +23,6 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
-	touch $@
-
 demo: $(VENV)/.installed-dev
 	mkdir -p $(OUT)
 	$(BIN)/bayesreg gaussian-mean --simulate 20 --mu-true 1.5 --sigma 2 --tau 1 --seed 0 \
@@ -39,7 +35,7 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m slow
 	$(BIN)/python benchmarks/run.py
 
