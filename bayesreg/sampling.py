@@ -103,7 +103,21 @@ def _latent_shapes(model, kwargs) -> dict[str, tuple]:
     return shapes
 
 
+_trace_count = 0
+
+
+def trace_count() -> int:
+    """How many times a sampler program has been traced (compiled) in this process.
+
+    The Python body of a jitted function runs only when JAX traces it for a new shape or
+    setting, never on a cache hit, so this counts compilations exactly.
+    """
+    return _trace_count
+
+
 def _one_chain(rng_key, data, *, model, static, settings: NUTSSettings, progress: bool):
+    global _trace_count
+    _trace_count += 1
     kwargs = {**static, **data}
 
     def potential_gen(**kw):
@@ -196,15 +210,6 @@ def get_runner(model, static: Mapping[str, Any], settings: NUTSSettings, progres
         runner = jax.jit(lambda keys, data: jax.lax.map(lambda k: chain(k, data), keys))
     _RUNNERS[cache_key] = runner
     return runner
-
-
-def compiled_sampler_count() -> int:
-    """How many distinct compiled samplers this process holds (for tests and diagnostics)."""
-    total = 0
-    for runner in _RUNNERS.values():
-        size = getattr(runner, "_cache_size", None)
-        total += size() if callable(size) else 1
-    return total
 
 
 def run_nuts(

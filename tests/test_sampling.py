@@ -4,7 +4,7 @@ import jax
 import numpy as np
 
 from bayesreg import models
-from bayesreg.sampling import NUTSSettings, compiled_sampler_count, get_runner, run_nuts
+from bayesreg.sampling import NUTSSettings, run_nuts, trace_count
 
 HYPER = dict(sigma=1.0, tau=1.0, loc=0.0)
 
@@ -18,17 +18,16 @@ def test_refit_on_same_shaped_data_reuses_the_compiled_sampler():
     settings = NUTSSettings(num_warmup=50, num_samples=50, num_chains=2, chain_method="sequential")
     rng = np.random.default_rng(0)
     _run(rng.normal(size=7), 0, settings)
-    runner = get_runner(models.gaussian_mean, {}, settings, False)
-    size = runner._cache_size()
-    before = compiled_sampler_count()
+    before = trace_count()
     for key in range(3):  # new data, new hyperparameters, new keys: no new compilation
         run_nuts(models.gaussian_mean, jax.random.key(key),
                  {"x": rng.normal(size=7), "sigma": 1.0 + key, "tau": 2.0, "loc": 0.5},
                  settings=settings)
-    assert runner._cache_size() == size
-    assert compiled_sampler_count() == before
+    assert trace_count() == before
     _run(rng.normal(size=8), 0, settings)  # a new shape compiles once more
-    assert runner._cache_size() == size + 1
+    assert trace_count() == before + 1
+    _run(rng.normal(size=8), 1, settings)
+    assert trace_count() == before + 1
 
 
 def test_chain_methods_and_progress_do_not_change_the_draws():
