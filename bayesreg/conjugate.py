@@ -75,3 +75,41 @@ def normal_mean_predictive(x: NDArray[np.float64], *, sigma: float, tau: float, 
     """Posterior predictive of a new observation: N(m_n, v_n + sigma^2)."""
     post = normal_mean_posterior(x, sigma=sigma, tau=tau, loc=loc)
     return Normal(mean=post.mean, var=post.var + sigma**2)
+
+
+@dataclass(frozen=True)
+class MultivariateNormal:
+    """N(mean, cov) in p dimensions, with its Cholesky factor for drawing."""
+
+    mean: NDArray[np.float64]
+    cov: NDArray[np.float64]
+
+    @property
+    def std(self) -> NDArray[np.float64]:
+        return np.sqrt(np.diag(self.cov))
+
+    def sample(self, size: int | tuple[int, ...], *, rng: np.random.Generator) -> NDArray[np.float64]:
+        size = (size,) if isinstance(size, int) else tuple(size)
+        chol = np.linalg.cholesky(self.cov)
+        z = rng.standard_normal(size + (self.mean.size,))
+        return self.mean + z @ chol.T
+
+
+def linear_normal_posterior(X: NDArray[np.float64], y: NDArray[np.float64], *, loc, tau: float,
+                            sigma: float) -> MultivariateNormal:
+    """Posterior of w for y ~ N(Xw, sigma^2 I), w ~ N(loc, tau^2 I) (Bishop, PRML eq. 3.50-51).
+
+    Precision A = X'X / sigma^2 + I / tau^2, mean = A^-1 (X'y / sigma^2 + loc / tau^2).
+    Solved through a Cholesky factor of A, which works for p > n too (A is positive
+    definite whatever the rank of X).
+    """
+    from scipy import linalg
+
+    n_features = X.shape[1]
+    loc = np.broadcast_to(np.asarray(loc, dtype=np.float64), (n_features,))
+    precision = X.T @ X / sigma**2 + np.eye(n_features) / tau**2
+    rhs = X.T @ y / sigma**2 + loc / tau**2
+    factor = linalg.cho_factor(precision, lower=True)
+    mean = linalg.cho_solve(factor, rhs)
+    cov = linalg.cho_solve(factor, np.eye(n_features))
+    return MultivariateNormal(mean=mean, cov=(cov + cov.T) / 2)

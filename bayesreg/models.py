@@ -7,6 +7,7 @@ and ArviZ's groups line up. Hyperparameters are keyword-only; with the observati
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
@@ -20,3 +21,48 @@ def gaussian_mean(x=None, *, sigma, tau, loc=0.0, n=None):
     mu = numpyro.sample("mu", dist.Normal(loc, tau))
     with numpyro.plate("data", n):
         numpyro.sample("x", dist.Normal(mu, sigma), obs=x)
+
+
+def _scale_site(name, value, family):
+    """A fixed scale, or one sampled from its prior (``value`` is then the prior's scale)."""
+    if family is None:
+        return value
+    if family == "halfnormal":
+        return numpyro.sample(name, dist.HalfNormal(value))
+    if family == "halfcauchy":
+        return numpyro.sample(name, dist.HalfCauchy(value))
+    raise ValueError(f"unknown scale prior {family!r}")
+
+
+def linear_regression(
+    X,
+    y=None,
+    *,
+    loc,
+    tau,
+    sigma,
+    prior="laplace",
+    sigma_prior=None,
+    tau_prior=None,
+    scale_by_sigma=False,
+    centered=False,
+):
+    """y = X w + eps, eps ~ N(0, sigma^2); w_j ~ Laplace(loc_j, tau) or Normal(loc_j, tau).
+
+    ``sigma_prior``/``tau_prior`` name a prior family ("halfnormal", "halfcauchy"); then
+    ``sigma``/``tau`` are that prior's scale and the parameter is sampled. With
+    ``scale_by_sigma`` the prior scale of w is sigma * tau (Park & Casella's Bayesian
+    lasso, whose posterior is unimodal). ``centered`` says X and y were centred to
+    integrate out a flat-prior intercept: the integral contributes a factor sigma
+    (sqrt(2 pi / n) is constant), which matters only when sigma is sampled.
+    """
+    n_samples, n_features = X.shape
+    sigma = _scale_site("sigma", sigma, sigma_prior)
+    tau = _scale_site("tau", tau, tau_prior)
+    scale = sigma * tau if scale_by_sigma else tau
+    family = dist.Laplace if prior == "laplace" else dist.Normal
+    w = numpyro.sample("w", family(loc, scale).expand([n_features]).to_event(1))
+    if centered and sigma_prior is not None:
+        numpyro.factor("intercept_integral", jnp.log(sigma))
+    with numpyro.plate("data", n_samples):
+        numpyro.sample("y", dist.Normal(X @ w, sigma), obs=y)

@@ -1,0 +1,344 @@
+"""Bayesian linear regression as a scikit-learn estimator.
+
+y = X w + b + eps, eps ~ N(0, sigma^2), with a Laplace (Bayesian lasso) or Normal (ridge)
+prior on w around ``loc``. ``fit_intercept=True`` adds an intercept b with a flat prior,
+integrated out by centring X and y; its posterior given w and sigma is
+N(ybar - xbar'w, sigma^2 / n), from which its draws are made. Computation is in float64.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from . import likelihood, models
+from ._validation import check_2d, check_level, check_option, check_X_y
+from .conjugate import linear_normal_posterior
+from .exceptions import NotFittedError
+from .lasso import lasso_map
+from .optimize import find_map
+from .priors import ScalePrior, split_scale
+from .results import PosteriorFit
+from .sampling import NUTSSettings, run_nuts
+
+PRIORS = ("laplace", "normal")
+METHODS = ("nuts", "map", "exact")
+
+
+class BayesianLinearRegression(RegressorMixin, BaseEstimator):
+    """Linear regression with a Laplace or Normal prior, fitted by NUTS, exactly or by MAP.
+
+    Parameters
+    ----------
+    prior : {"laplace", "normal"}, default="laplace"
+        Laplace(loc, tau) on each coefficient (the Bayesian lasso) or Normal(loc, tau^2)
+        (Bayesian ridge).
+    tau : float or ScalePrior, default=1.0
+        Prior scale of the coefficients; a :class:`~bayesreg.HalfCauchy` samples it.
+    loc : float or array-like of shape (n_features,), default=0.0
+        Prior location of the coefficients: what you believe w is near.
+    sigma : float or ScalePrior, default=1.0
+        Noise standard deviation; :class:`~bayesreg.HalfNormal` (or HalfCauchy) samples it.
+    fit_intercept : bool, default=False
+        Add an unpenalised intercept (flat prior, integrated out by centring).
+    method : {"nuts", "map", "exact"}, default="nuts"
+        ``"nuts"``: full posterior by NUTS. ``"map"``: posterior mode; exact lasso / ridge
+        solution when sigma and tau are fixed, else L-BFGS on the log density.
+        ``"exact"``: conjugate Gaussian posterior (Normal prior, fixed sigma and tau).
+    scale_by_sigma : bool, default=False
+        Use w_j | sigma ~ Laplace(loc_j, sigma * tau) (Park & Casella 2008), which keeps
+        the posterior unimodal when sigma is sampled.
+    num_warmup, num_samples, num_chains : int
+        NUTS settings. ``chain_method`` and ``target_accept_prob`` as in NumPyro.
+    seed : int, default=0
+        Same seed, same draws.
+    progress : bool or None, default=True
+        Progress bar on stderr while sampling (None: only in a terminal or notebook).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Posterior mean (nuts, exact) or MAP (map).
+    intercept_ : float
+    idata_ : arviz.InferenceData (NUTS only)
+    posterior_ : MultivariateNormal (exact only)
+    fit_result_ : PosteriorFit, MultivariateNormal, LassoSolution or MAPEstimate
+    """
+
+    def __init__(self, prior="laplace", tau=1.0, loc=0.0, sigma=1.0, fit_intercept=False,
+                 method="nuts", scale_by_sigma=False, num_warmup=1000, num_samples=1000,
+                 num_chains=2, chain_method="parallel", target_accept_prob=0.8, seed=0,
+                 progress=True):
+        self.prior = prior
+        self.tau = tau
+        self.loc = loc
+        self.sigma = sigma
+        self.fit_intercept = fit_intercept
+        self.method = method
+        self.scale_by_sigma = scale_by_sigma
+        self.num_warmup = num_warmup
+        self.num_samples = num_samples
+        self.num_chains = num_chains
+        self.chain_method = chain_method
+        self.target_accept_prob = target_accept_prob
+        self.seed = seed
+        self.progress = progress
+
+    # ------------------------------------------------------------------ set-up
+    def _loc_vector(self, n_features: int) -> NDArray[np.float64]:
+        loc = np.asarray(self.loc, dtype=np.float64)
+        if loc.ndim == 0:
+            loc = np.full(n_features, float(loc))
+        elif loc.shape != (n_features,):
+            raise ValueError(
+                f"loc must be a scalar or have one entry per feature ({n_features}); "
+                f"got shape {loc.shape}."
+            )
+        if not np.all(np.isfinite(loc)):
+            raise ValueError("loc contains NaN or infinite values.")
+        return loc
+
+    def _check_params(self):
+        check_option(self.prior, "prior", PRIORS)
+        check_option(self.method, "method", METHODS)
+        sigma_family, sigma = split_scale(self.sigma, "sigma")
+        tau_family, tau = split_scale(self.tau, "tau")
+        if self.method == "exact" and (self.prior != "normal" or sigma_family or tau_family):
+            raise ValueError(
+                "method='exact' needs prior='normal' with fixed sigma and tau (the conjugate "
+                "case); use method='nuts' for this model."
+            )
+        return sigma_family, sigma, tau_family, tau
+
+    def _model_kwargs(self, X, y, loc, sigma, tau, sigma_family, tau_family):
+        static = dict(prior=self.prior, sigma_prior=sigma_family, tau_prior=tau_family,
+                      scale_by_sigma=bool(self.scale_by_sigma), centered=bool(self.fit_intercept))
+        data = dict(X=X, y=y, loc=loc, sigma=sigma, tau=tau)
+        return static, data
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: ArrayLike, y: ArrayLike):
+        """Fit the model to X of shape (n_samples, n_features) and y of shape (n_samples,)."""
+        sigma_family, sigma, tau_family, tau = self._check_params()
+        self.feature_names_in_ = _feature_names(X)
+        if self.feature_names_in_ is None:
+            del self.feature_names_in_
+        X, y = check_X_y(X, y)
+        n_samples, n_features = X.shape
+        self.n_features_in_ = n_features
+        loc = self._loc_vector(n_features)
+        if self.fit_intercept:
+            self._x_mean, self._y_mean = X.mean(axis=0), float(y.mean())
+        else:
+            self._x_mean, self._y_mean = np.zeros(n_features), 0.0
+        Xc, yc = X - self._x_mean, y - self._y_mean
+        self._n_samples = n_samples
+        for attr in ("idata_", "posterior_"):
+            self.__dict__.pop(attr, None)
+
+        if self.method == "exact":
+            post = linear_normal_posterior(Xc, yc, loc=loc, tau=tau, sigma=sigma)
+            self.posterior_ = self.fit_result_ = post
+            self.coef_ = post.mean
+        elif self.method == "map":
+            self.fit_result_ = self._fit_map(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
+            self.coef_ = (self.fit_result_.coef if hasattr(self.fit_result_, "coef")
+                          else np.asarray(self.fit_result_.params["w"]))
+        else:
+            fit = self._fit_nuts(X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family)
+            self.fit_result_ = fit
+            self.idata_ = fit.idata
+            self.coef_ = fit.draws("w").reshape(-1, n_features).mean(axis=0)
+        self.intercept_ = float(self._y_mean - self._x_mean @ self.coef_) if self.fit_intercept else 0.0
+        if self.method == "nuts" and self.fit_intercept:
+            self.intercept_ = float(self.fit_result_.draws("intercept").mean())
+        return self
+
+    def _fit_map(self, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
+        if sigma_family is None and tau_family is None:
+            scale = sigma * tau if self.scale_by_sigma else tau
+            if self.prior == "laplace":
+                return lasso_map(Xc, yc, sigma=sigma, tau=scale, loc=loc)
+            return linear_normal_posterior(Xc, yc, loc=loc, tau=scale, sigma=sigma)
+        # No exact solver when sigma or tau is sampled: optimise the log density.
+        static, data = self._model_kwargs(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
+        return find_map(models.linear_regression, {**static, **data})
+
+    def _fit_nuts(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
+        import jax
+
+        settings = NUTSSettings(num_warmup=self.num_warmup, num_samples=self.num_samples,
+                                num_chains=self.num_chains, chain_method=self.chain_method,
+                                target_accept_prob=self.target_accept_prob)
+        static, data = self._model_kwargs(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
+        key_mcmc, key_pred = jax.random.split(jax.random.key(self.seed))
+        draws = run_nuts(models.linear_regression, key_mcmc, data, static=static,
+                         settings=settings, progress=self.progress,
+                         desc=f"NUTS {self.prior} regression")
+        samples = dict(draws.samples)
+        rng = np.random.default_rng(np.asarray(jax.random.key_data(key_pred)))
+        sigma_draws = samples.get("sigma", sigma)
+        w = samples["w"]
+        if self.fit_intercept:
+            # b | w, sigma, D ~ N(ybar - xbar'w, sigma^2 / n) under a flat prior on b
+            sd = np.asarray(sigma_draws) / np.sqrt(X.shape[0])
+            samples["intercept"] = likelihood.normal_replicates(
+                self._y_mean - w @ self._x_mean, sd, rng=rng)
+        mean = w @ X.T
+        if self.fit_intercept:
+            mean = mean + samples["intercept"][..., None]
+        predictive, log_lik = {}, {}
+        if likelihood.pointwise_fits(*w.shape[:2], X.shape[0]):
+            predictive["y"] = likelihood.normal_replicates(mean, sigma_draws, rng=rng)
+            log_lik["y"] = likelihood.normal_log_likelihood(y, mean, sigma_draws)
+        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
+        return PosteriorFit.from_draws(
+            dataclasses.replace(draws, samples=samples),
+            posterior_predictive=predictive,
+            log_likelihood=log_lik,
+            observed_data={"y": y},
+            dims={"w": ["feature"], "y": ["obs"]},
+            coords={"feature": names},
+            attrs={"model": repr(self), "seed": self.seed},
+        )
+
+    # ------------------------------------------------------------------ prediction
+    def _check_fitted(self):
+        if not hasattr(self, "coef_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+    def _check_X(self, X) -> NDArray[np.float64]:
+        self._check_fitted()
+        X = check_2d(X, "X")
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return X
+
+    def _mean_draws(self, X) -> NDArray[np.float64] | None:
+        """(chain, draw, n) draws of the regression function at X (NUTS fits)."""
+        if self.method != "nuts":
+            return None
+        w = self.fit_result_.draws("w")
+        mean = w @ X.T
+        if self.fit_intercept:
+            mean = mean + self.fit_result_.draws("intercept")[..., None]
+        return mean
+
+    def _noise_var(self) -> float:
+        if self.method == "nuts" and "sigma" in self.idata_.posterior:
+            return float(np.mean(self.fit_result_.draws("sigma") ** 2))
+        sigma = self.sigma.scale if isinstance(self.sigma, ScalePrior) else float(self.sigma)
+        if isinstance(self.sigma, ScalePrior) and self.method == "map":
+            sigma = float(self.fit_result_.params["sigma"])
+        return sigma**2
+
+    def predict(self, X: ArrayLike, return_std: bool = False):
+        """Posterior predictive mean at X (the plug-in prediction for ``method="map"``).
+
+        With ``return_std=True`` also the predictive standard deviation: parameter
+        uncertainty plus noise (plug-in: sigma only, for a MAP fit).
+        """
+        X = self._check_X(X)
+        mean = X @ self.coef_ + self.intercept_
+        if not return_std:
+            return mean
+        var = np.full(X.shape[0], self._noise_var())
+        if self.method == "exact":
+            Xc = X - self._x_mean
+            var += np.einsum("ij,jk,ik->i", Xc, self.posterior_.cov, Xc)
+            if self.fit_intercept:  # the intercept's own variance, sigma^2 / n
+                var += self._noise_var() / self._n_samples
+        elif self.method == "nuts":
+            draws = self._mean_draws(X).reshape(-1, X.shape[0])
+            var += draws.var(axis=0)
+        return mean, np.sqrt(var)
+
+    def predict_interval(self, X: ArrayLike, level: float = 0.95):
+        """Central posterior predictive interval (lower, upper) at X, from the Normal
+        predictive for exact fits and from predictive draws for NUTS fits."""
+        level = check_level(level)
+        X = self._check_X(X)
+        if self.method == "nuts":
+            y_draws = self.sample_predictive(X)
+            tail = (1 - level) / 2
+            return np.quantile(y_draws, tail, axis=0), np.quantile(y_draws, 1 - tail, axis=0)
+        from scipy import special
+
+        mean, std = self.predict(X, return_std=True)
+        half = std * special.ndtri(0.5 + level / 2)
+        return mean - half, mean + half
+
+    def sample_predictive(self, X: ArrayLike, *, seed: int | None = None) -> NDArray[np.float64]:
+        """Draws of y at X from the posterior predictive, shape (num_draws, n)."""
+        X = self._check_X(X)
+        rng = np.random.default_rng(self.seed if seed is None else seed)
+        if self.method == "nuts":
+            mean = self._mean_draws(X)
+            sigma = (self.fit_result_.draws("sigma") if "sigma" in self.idata_.posterior
+                     else np.sqrt(self._noise_var()))
+            return likelihood.normal_replicates(mean, sigma, rng=rng).reshape(-1, X.shape[0])
+        if self.method == "exact":
+            w = self.posterior_.sample(4000, rng=rng)
+            b = self._y_mean - w @ self._x_mean if self.fit_intercept else 0.0
+            noise = np.sqrt(self._noise_var())
+            if self.fit_intercept:
+                b = b + noise / np.sqrt(self._n_samples) * rng.standard_normal(4000)
+                b = b[:, None]
+            return w @ X.T + b + noise * rng.standard_normal((4000, X.shape[0]))
+        raise ValueError("sample_predictive needs a posterior: fit with method='nuts' or 'exact'.")
+
+    # ------------------------------------------------------------------ reporting
+    def coef_table(self, level: float = 0.95):
+        """One row per coefficient: estimate and, for posteriors, sd and interval."""
+        import pandas as pd
+
+        self._check_fitted()
+        level = check_level(level)
+        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(self.n_features_in_)]))
+        table = pd.DataFrame({"coef": self.coef_}, index=pd.Index(names, name="feature"))
+        tail = (1 - level) / 2
+        if self.method == "nuts":
+            w = self.fit_result_.draws("w").reshape(-1, self.n_features_in_)
+            summary = self.fit_result_.summary(var_names=["w"])
+            table["sd"] = w.std(axis=0, ddof=1)
+            table["median"] = np.median(w, axis=0)
+            table["lower"], table["upper"] = np.quantile(w, [tail, 1 - tail], axis=0)
+            table["ess_bulk"] = summary["ess_bulk"].values
+            table["r_hat"] = summary["r_hat"].values
+        elif self.method == "exact":
+            from scipy import special
+
+            table["sd"] = self.posterior_.std
+            z = special.ndtri(1 - tail)
+            table["lower"], table["upper"] = self.coef_ - z * table["sd"], self.coef_ + z * table["sd"]
+        else:
+            table["is_zero"] = self.coef_ == self._loc_vector(self.n_features_in_)
+        return table
+
+    def save(self, path):
+        """Save the fitted model to the folder ``path`` (see :func:`bayesreg.load`)."""
+        from .persistence import save
+
+        return save(self, path)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _feature_names(X):
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = np.asarray([str(c) for c in columns], dtype=object)
+    return names if all(isinstance(c, str) for c in columns) else None
