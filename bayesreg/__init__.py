@@ -8,16 +8,22 @@ from . import _backend
 
 _backend.configure()
 
+from ._version import __version__  # noqa: E402
 from .conjugate import Normal  # noqa: E402
 from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError  # noqa: E402
 from .gaussian_mean import GaussianMean  # noqa: E402
+from .paths import regularization_path  # noqa: E402
+from .persistence import load  # noqa: E402
 from .predictive import compare_predictives, growth_table, sign_cases  # noqa: E402
+from .priors import HalfCauchy, HalfNormal  # noqa: E402
+from .regression import BayesianLinearRegression  # noqa: E402
 from .results import MAPEstimate, PosteriorFit  # noqa: E402
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "BayesianLinearRegression",
     "ConvergenceWarning",
+    "HalfCauchy",
+    "HalfNormal",
     "GaussianMean",
     "MAPEstimate",
     "ModelFileError",
@@ -26,6 +32,8 @@ __all__ = [
     "PosteriorFit",
     "compare_predictives",
     "growth_table",
+    "load",
+    "regularization_path",
     "sign_cases",
     "__version__",
 ]

@@ -108,3 +108,46 @@ def plot_growth(table, *, axes=None):
     ax2.set_title("Posterior predictive variance -> sigma²")
     ax2.legend(fontsize="small")
     return axes
+
+
+def plot_regularization_path(path, *, axes=None):
+    """MAP coefficients (left) and posterior means (right) against tau, log scale."""
+    panels = 2 if path.mean_coef is not None else 1
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5), sharey=True, squeeze=False)
+        axes = axes[0]
+    data = [("MAP (exact: zeros are exact)", path.map_coef)]
+    if path.mean_coef is not None:
+        data.append(("posterior mean (NUTS)", path.mean_coef))
+    for ax, (title, coef) in zip(axes, data, strict=False):
+        for j, name in enumerate(path.feature_names):
+            ax.semilogx(path.taus, coef[:, j], "-", marker=".", ms=3, label=name)
+        ax.axhline(0.0, color="0.5", lw=0.8)
+        ax.set_xlabel("prior scale tau (smaller = stronger prior)")
+        ax.set_title(f"{path.prior.capitalize()} prior: {title}")
+        ax.invert_xaxis()
+    axes[0].set_ylabel("coefficient")
+    if len(path.feature_names) <= 12:
+        axes[-1].legend(fontsize="small", loc="best")
+    return axes
+
+
+def plot_coef_comparison(names, estimates: dict, *, intervals: dict | None = None, ax=None):
+    """A forest-style plot of several coefficient estimates side by side."""
+    ax = _axes(ax, figsize=(7, 0.45 * len(names) + 1.5))
+    y = np.arange(len(names))
+    k = len(estimates)
+    for i, (label, values) in enumerate(estimates.items()):
+        offset = (i - (k - 1) / 2) * 0.18
+        if intervals and label in intervals:
+            lo, hi = intervals[label]
+            ax.hlines(y + offset, lo, hi, color=f"C{i}", lw=1.5)
+        ax.plot(values, y + offset, "o", color=f"C{i}", label=label, ms=5)
+    ax.axvline(0.0, color="0.5", lw=0.8)
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_xlabel("coefficient")
+    ax.legend(fontsize="small")
+    return ax

@@ -12,11 +12,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..exceptions import ModelFileError
-from . import gaussian_mean
+from . import gaussian_mean, regression
 
-COMMANDS = (gaussian_mean,)
+COMMANDS = (gaussian_mean, regression)
 
 
 def build_parser() -> argparse.ArgumentParser:
