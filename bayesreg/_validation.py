@@ -19,9 +19,19 @@ from numpy.typing import ArrayLike, NDArray
 def _as_float_array(value: ArrayLike, name: str) -> NDArray[np.float64]:
     if isinstance(value, str | bytes):
         raise TypeError(f"{name} must be numeric array-like; got a string {value!r}.")
+    if hasattr(value, "toarray") or hasattr(value, "tocsr"):
+        raise TypeError(
+            f"Sparse data was passed for {name}, but dense data is required. "
+            f"Use {name}.toarray() to convert to a dense numpy array."
+        )
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(value)
+        if arr.dtype.kind == "c":
+            raise ValueError(f"Complex data not supported: {name} must be real numbers.")
+        arr = arr.astype(np.float64, copy=False)
     except (TypeError, ValueError) as err:
+        if "Complex data" in str(err):
+            raise
         raise TypeError(
             f"{name} must be numeric array-like; got {type(value).__name__} "
             f"that cannot be converted to float ({err})."
@@ -65,19 +75,34 @@ def check_2d(value: ArrayLike, name: str = "X", *, min_samples: int = 1) -> NDAr
     """A finite 2-D float64 array with at least ``min_samples`` rows and one column."""
     arr = _as_float_array(value, name)
     if arr.ndim != 2:
-        hint = " Use X.reshape(-1, 1) for a single feature." if arr.ndim == 1 else ""
+        hint = (" Reshape your data with X.reshape(-1, 1) for a single feature or "
+                "X.reshape(1, -1) for a single sample." if arr.ndim == 1 else "")
         raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {arr.shape}.{hint}")
     if arr.shape[0] < min_samples:
         raise ValueError(f"{name} is empty: need at least {min_samples} row(s); got shape {arr.shape}.")
     if arr.shape[1] == 0:
-        raise ValueError(f"{name} has no features (columns); got shape {arr.shape}.")
+        raise ValueError(
+            f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required."
+        )
     check_finite(arr, name)
     return arr
 
 
-def check_X_y(X: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def check_X_y(X: ArrayLike, y: ArrayLike, *, estimator: str = "this estimator",
+              ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Validate a design matrix and target together: finite, 2-D/1-D, same length."""
+    if y is None:
+        raise ValueError(f"{estimator} requires y to be passed, but the target y is None.")
     X = check_2d(X, "X")
+    y = _as_float_array(y, "y")
+    if y.ndim == 2 and y.shape[1] == 1:
+        import warnings
+
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change "
+                      "the shape of y to (n_samples,), for example using ravel().",
+                      DataConversionWarning, stacklevel=3)
     y = check_1d(y, "y")
     if X.shape[0] != y.shape[0]:
         raise ValueError(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError  # scikit-learn's own, so its tools recognise it
 
-class NotFittedError(ValueError, AttributeError):
-    """An estimator was used before ``fit`` (as in scikit-learn)."""
+__all__ = ["ConvergenceWarning", "ModelFileError", "NotFittedError"]
 
 
 class ConvergenceWarning(UserWarning):

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from . import likelihood, models
 from ._validation import check_2d, check_level, check_option, check_X_y
-from .conjugate import linear_normal_posterior
+from .conjugate import MultivariateNormal, linear_normal_posterior
 from .exceptions import NotFittedError
 from .lasso import lasso_map
 from .optimize import find_map
@@ -126,7 +126,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         self.feature_names_in_ = _feature_names(X)
         if self.feature_names_in_ is None:
             del self.feature_names_in_
-        X, y = check_X_y(X, y)
+        X, y = check_X_y(X, y, estimator=type(self).__name__)
         n_samples, n_features = X.shape
         self.n_features_in_ = n_features
         loc = self._loc_vector(n_features)
@@ -145,8 +145,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             self.coef_ = post.mean
         elif self.method == "map":
             self.fit_result_ = self._fit_map(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
-            self.coef_ = (self.fit_result_.coef if hasattr(self.fit_result_, "coef")
-                          else np.asarray(self.fit_result_.params["w"]))
+            self.coef_ = _map_coef(self.fit_result_)
         else:
             fit = self._fit_nuts(X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family)
             self.fit_result_ = fit
@@ -334,6 +333,15 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _map_coef(result) -> NDArray[np.float64]:
+    """The coefficients of a MAP result: lasso solution, ridge posterior, or L-BFGS optimum."""
+    if isinstance(result, MultivariateNormal):
+        return result.mean  # a Gaussian posterior's mode is its mean
+    if hasattr(result, "coef"):
+        return result.coef
+    return np.asarray(result.params["w"])
 
 
 def _feature_names(X):

@@ -40,7 +40,7 @@ def test_check_1d_rejects_strings_and_objects():
 
 
 def test_check_2d_and_X_y():
-    with pytest.raises(ValueError, match=r"reshape\(-1, 1\)"):
+    with pytest.raises(ValueError, match=r"Reshape your data"):
         check_2d([1.0, 2.0], "X")
     with pytest.raises(ValueError, match="X is empty"):
         check_2d(np.empty((0, 3)), "X")

@@ -1,0 +1,91 @@
+"""The Laplace MAP is the lasso, solved exactly: same coefficients, same zeros, KKT."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Lasso, Ridge
+
+from bayesreg import BayesianLinearRegression
+from bayesreg.datasets import load_diabetes_data, simulate_regression
+from bayesreg.lasso import kkt_violation, lasso_map
+
+
+def _ols_sigma(X, y):
+    Xi = np.column_stack([np.ones(len(y)), X])
+    resid = y - Xi @ np.linalg.lstsq(Xi, y, rcond=None)[0]
+    return float(np.sqrt(resid @ resid / (len(y) - Xi.shape[1])))
+
+
+def _sklearn_lasso(X, y, sigma, tau, fit_intercept):
+    alpha = sigma**2 / (tau * X.shape[0])
+    return Lasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-12, max_iter=1_000_000).fit(X, y)
+
+
+DIABETES = load_diabetes_data()
+
+
+@pytest.mark.parametrize("tau", [500.0, 50.0, 5.0, 0.5])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_laplace_map_equals_sklearn_lasso_on_diabetes(tau, fit_intercept):
+    X, y = DIABETES.X, DIABETES.y
+    sigma = _ols_sigma(X, y)
+    est = BayesianLinearRegression(prior="laplace", tau=tau, sigma=sigma, method="map",
+                                   fit_intercept=fit_intercept).fit(X, y)
+    ref = _sklearn_lasso(X, y, sigma, tau, fit_intercept)
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-6, rtol=0)
+    np.testing.assert_array_equal(est.coef_ == 0, ref.coef_ == 0)
+    assert est.intercept_ == pytest.approx(ref.intercept_, abs=1e-6)
+    assert est.fit_result_.kkt_violation < 1e-8
+
+
+def test_laplace_map_equals_sklearn_lasso_with_p_500():
+    data = simulate_regression(200, 500, n_nonzero=10, coef_scale=3.0, sigma=1.0, seed=0)
+    X, y = data.X, data.y
+    for tau in (1.0, 0.1):
+        est = BayesianLinearRegression(tau=tau, sigma=1.0, method="map").fit(X, y)
+        ref = _sklearn_lasso(X, y, 1.0, tau, False)
+        np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-6 * np.abs(ref.coef_).max(), rtol=0)
+        np.testing.assert_array_equal(est.coef_ == 0, ref.coef_ == 0)
+        assert 0 < np.count_nonzero(est.coef_) < 200
+        assert kkt_violation(X, y, est.coef_, loc=0.0, sigma=1.0, tau=tau) < 1e-8
+
+
+def test_map_with_prior_location_is_the_lasso_around_it():
+    """w_MAP - v is the lasso fit of y - X v: zeros of the lasso become w_j = v_j."""
+    data = simulate_regression(80, 6, sigma=1.0, seed=3)
+    v = np.array([1.0, -2.0, 0.5, 0.0, 3.0, -1.0])
+    est = BayesianLinearRegression(tau=0.05, sigma=1.0, loc=v, method="map").fit(data.X, data.y)
+    ref = _sklearn_lasso(data.X, data.y - data.X @ v, 1.0, 0.05, False)
+    np.testing.assert_allclose(est.coef_ - v, ref.coef_, atol=1e-8)
+    np.testing.assert_array_equal(est.coef_ == v, ref.coef_ == 0)
+    assert est.coef_table()["is_zero"].sum() == np.count_nonzero(ref.coef_ == 0)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_normal_map_equals_ridge(fit_intercept):
+    X, y = DIABETES.X, DIABETES.y
+    sigma, tau = 50.0, 20.0
+    est = BayesianLinearRegression(prior="normal", tau=tau, sigma=sigma, method="map",
+                                   fit_intercept=fit_intercept).fit(X, y)
+    ref = Ridge(alpha=sigma**2 / tau**2, fit_intercept=fit_intercept, solver="cholesky").fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-9, atol=1e-9)
+    assert est.intercept_ == pytest.approx(ref.intercept_, rel=1e-10)
+
+
+def test_as_tau_shrinks_every_map_coefficient_reaches_loc():
+    X, y = DIABETES.X, DIABETES.y
+    loc = np.linspace(-5.0, 5.0, X.shape[1])
+    coefs = [BayesianLinearRegression(tau=tau, sigma=50.0, loc=loc, method="map",
+                                      fit_intercept=True).fit(X, y).coef_
+             for tau in (100.0, 1.0, 1e-2, 1e-4)]
+    distance = [np.abs(c - loc).max() for c in coefs]
+    assert distance[0] > 10 and distance == sorted(distance, reverse=True)
+    np.testing.assert_array_equal(coefs[-1], loc)  # exactly, not approximately
+
+
+def test_warm_start_gives_the_same_solution():
+    data = simulate_regression(100, 30, n_nonzero=5, seed=1)
+    cold = lasso_map(data.X, data.y, sigma=1.0, tau=0.3)
+    warm_from = lasso_map(data.X, data.y, sigma=1.0, tau=1.0).coef
+    warm = lasso_map(data.X, data.y, sigma=1.0, tau=0.3, init=warm_from)
+    np.testing.assert_allclose(warm.coef, cold.coef, atol=1e-12)
+    assert warm.n_sweeps <= cold.n_sweeps

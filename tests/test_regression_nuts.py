@@ -1,0 +1,167 @@
+"""NUTS posteriors of the regression model against exact answers, within 4 MCSE.
+
+References: the conjugate Gaussian posterior (Normal prior, fixed sigma); 1-D quadrature
+over sigma of the conjugate posterior (Normal prior, HalfNormal sigma); and grid
+quadrature of the Laplace posterior for p = 1 and p = 2.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bayesreg import BayesianLinearRegression, HalfNormal
+from bayesreg.conjugate import linear_normal_posterior
+from bayesreg.datasets import simulate_regression
+from bayesreg.testing import assert_posterior_matches
+
+POSTERIORDB = Path(__file__).parents[2] / "shared" / "data" / "posteriordb"
+NUTS = dict(method="nuts", num_warmup=500, num_samples=1000, num_chains=4, progress=False)
+
+
+def _check_all(draws, means, sds):
+    """draws: (chain, draw, p); every coordinate's mean and sd within 4 MCSE."""
+    for j in range(draws.shape[-1]):
+        assert_posterior_matches(draws[..., j], means[j], sds[j])
+
+
+@pytest.mark.parametrize("n, p, fit_intercept", [(50, 3, True), (10, 20, False)])
+def test_normal_prior_nuts_matches_exact_posterior(n, p, fit_intercept):
+    data = simulate_regression(n, p, n_nonzero=min(p, 3), sigma=0.8, correlation=0.4, seed=p)
+    y = data.y + (5.0 if fit_intercept else 0.0)
+    kw = dict(prior="normal", tau=1.5, sigma=0.8, fit_intercept=fit_intercept)
+    exact = BayesianLinearRegression(method="exact", **kw).fit(data.X, y)
+    est = BayesianLinearRegression(seed=1, **NUTS, **kw).fit(data.X, y)
+    assert est.fit_result_.num_divergences == 0
+    _check_all(est.fit_result_.draws("w"), exact.posterior_.mean, exact.posterior_.std)
+    if fit_intercept:  # b = ybar - xbar'w + N(0, sigma^2/n)
+        xbar = data.X.mean(axis=0)
+        b_sd = np.sqrt(xbar @ exact.posterior_.cov @ xbar + 0.64 / n)
+        assert_posterior_matches(est.fit_result_.draws("intercept"), exact.intercept_, b_sd)
+
+
+def _posteriordb(name):
+    d = json.loads((POSTERIORDB / f"{name}.json").read_text())
+    return np.asarray(d["X"], dtype=float), np.asarray(d["y"], dtype=float)
+
+
+def _sigma_quadrature(X, y, *, tau, sigma_scale, num=4001):
+    """Moments of w and sigma for w ~ N(0, tau^2 I), sigma ~ HalfNormal(sigma_scale): the
+    marginal posterior of sigma on a grid, mixed over the conjugate posterior of w."""
+    n, p = X.shape
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    uy = U.T @ y
+    rest = y @ y - uy @ uy
+
+    def log_post(sig):
+        d = sig[:, None] ** 2 + tau**2 * s**2   # y ~ N(0, sigma^2 I + tau^2 X X')
+        log_lik = -0.5 * ((n - p) * np.log(sig**2) + np.log(d).sum(1) + rest / sig**2 + (uy**2 / d).sum(1))
+        return log_lik - 0.5 * (sig / sigma_scale) ** 2
+
+    coarse = np.geomspace(1e-3, 1e3, 20001) * np.sqrt(rest / n + 1e-12)
+    mode = coarse[np.argmax(log_post(coarse))]
+    grid = np.linspace(mode / 3, mode * 3, num)
+    lp = log_post(grid)
+    assert lp[0] < lp.max() - 40 and lp[-1] < lp.max() - 40  # the grid holds the mass
+    weight = np.exp(lp - lp.max())
+    weight /= weight.sum()
+    shrink = 1.0 / (s**2 / grid[:, None] ** 2 + 1.0 / tau**2)     # (g, p) in the V basis
+    mean_v = shrink * s * uy / grid[:, None] ** 2
+    mean_w = mean_v @ Vt                                           # (g, p)
+    var_w = (shrink[:, :, None] * Vt[None] ** 2).sum(1)            # diag of V diag(shrink) V'
+    e_w = weight @ mean_w
+    sd_w = np.sqrt(weight @ (var_w + mean_w**2) - e_w**2)
+    e_s = weight @ grid
+    sd_s = np.sqrt(weight @ grid**2 - e_s**2)
+    return e_w, sd_w, e_s, sd_s
+
+
+@pytest.mark.parametrize("name", ["sblrc", "sblri"])
+def test_posteriordb_fixed_sigma_matches_exact(name):
+    X, y = _posteriordb(name)
+    sigma = float(np.sqrt(np.mean((y - X @ np.linalg.lstsq(X, y, rcond=None)[0]) ** 2)))
+    exact = linear_normal_posterior(X, y, loc=0.0, tau=10.0, sigma=sigma)
+    est = BayesianLinearRegression(prior="normal", tau=10.0, sigma=sigma, seed=2, **NUTS).fit(X, y)
+    assert est.fit_result_.num_divergences == 0
+    _check_all(est.fit_result_.draws("w"), exact.mean, exact.std)
+
+
+@pytest.mark.parametrize("name", ["sblrc", "sblri"])
+def test_posteriordb_halfnormal_sigma_matches_quadrature(name):
+    """The posteriordb model itself: beta ~ N(0, 10), sigma ~ HalfNormal(0, 10)."""
+    X, y = _posteriordb(name)
+    e_w, sd_w, e_s, sd_s = _sigma_quadrature(X, y, tau=10.0, sigma_scale=10.0)
+    est = BayesianLinearRegression(prior="normal", tau=10.0, sigma=HalfNormal(10.0), seed=3, **NUTS).fit(X, y)
+    fit = est.fit_result_
+    assert fit.num_divergences == 0
+    assert fit.summary()["r_hat"].max() < 1.01
+    _check_all(fit.draws("w"), e_w, sd_w)
+    assert_posterior_matches(fit.draws("sigma"), e_s, sd_s)
+
+
+def _laplace_grid_moments(X, y, *, sigma, tau, loc, half_width=9.0, num=2001):
+    """Posterior moments of w under a Laplace prior by brute-force grid quadrature."""
+    p = X.shape[1]
+    ols = np.linalg.lstsq(X, y, rcond=None)[0]
+    sd = sigma * np.sqrt(np.diag(np.linalg.inv(X.T @ X)))
+    axes = [np.linspace(min(ols[j], loc[j]) - half_width * sd[j], max(ols[j], loc[j]) + half_width * sd[j], num)
+            for j in range(p)]
+    mesh = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, p)
+    G, c = X.T @ X, X.T @ y
+    quad = np.einsum("ij,jk,ik->i", mesh, G, mesh) - 2 * mesh @ c
+    logp = -quad / (2 * sigma**2) - np.abs(mesh - loc).sum(axis=1) / tau
+    weight = np.exp(logp - logp.max())
+    weight /= weight.sum()
+    mean = weight @ mesh
+    sdev = np.sqrt(weight @ mesh**2 - mean**2)
+    return mean, sdev
+
+
+@pytest.mark.parametrize("p, tau, loc", [(1, 0.3, 0.0), (1, 0.5, 0.8), (2, 0.4, 0.0)])
+def test_laplace_prior_nuts_matches_quadrature(p, tau, loc):
+    data = simulate_regression(12, p, sigma=1.0, coef_scale=0.4, correlation=0.5, seed=10 + p)
+    loc_vec = np.full(p, loc)
+    mean, sd = _laplace_grid_moments(data.X, data.y, sigma=1.0, tau=tau, loc=loc_vec)
+    est = BayesianLinearRegression(prior="laplace", tau=tau, sigma=1.0, loc=loc, seed=4, **NUTS).fit(data.X, data.y)
+    assert est.fit_result_.num_divergences == 0
+    _check_all(est.fit_result_.draws("w"), mean, sd)
+
+
+def test_posterior_mean_approaches_loc_as_tau_shrinks():
+    data = simulate_regression(40, 3, sigma=1.0, coef_scale=3.0, seed=6)
+    loc = np.array([1.0, -1.0, 0.5])
+    gaps = []
+    for tau in (10.0, 0.1, 0.001):
+        est = BayesianLinearRegression(prior="laplace", tau=tau, sigma=1.0, loc=loc, seed=5,
+                                       **{**NUTS, "num_samples": 500, "num_chains": 2}).fit(data.X, data.y)
+        gaps.append(np.abs(est.coef_ - loc).max())
+    assert gaps[0] > 0.5 and gaps[1] < gaps[0] and gaps[2] < 0.01
+
+
+def test_sampled_tau_and_sigma_scaled_laplace_run_and_converge():
+    from bayesreg import HalfCauchy
+
+    data = simulate_regression(60, 4, n_nonzero=2, sigma=1.0, seed=8)
+    est = BayesianLinearRegression(prior="laplace", tau=HalfCauchy(1.0), sigma=HalfNormal(2.0),
+                                   scale_by_sigma=True, target_accept_prob=0.9, seed=0,
+                                   **{**NUTS, "num_chains": 2}).fit(data.X, data.y)
+    post = est.idata_.posterior
+    assert {"w", "sigma", "tau"} <= set(post.data_vars)
+    assert est.fit_result_.summary()["r_hat"].max() < 1.02
+    assert abs(float(post["sigma"].mean()) - 1.0) < 0.3
+
+
+def test_nuts_fit_has_all_groups_and_same_seed_same_draws():
+    data = simulate_regression(25, 2, seed=9)
+    kw = dict(prior="laplace", tau=1.0, sigma=1.0, fit_intercept=True, seed=7,
+              **{**NUTS, "num_warmup": 200, "num_samples": 200, "num_chains": 2})
+    a = BayesianLinearRegression(**kw).fit(data.X, data.y)
+    b = BayesianLinearRegression(**kw).fit(data.X, data.y)
+    np.testing.assert_array_equal(a.fit_result_.draws("w"), b.fit_result_.draws("w"))
+    for group in ("posterior", "posterior_predictive", "log_likelihood", "observed_data", "sample_stats"):
+        assert group in a.idata_.groups()
+    assert a.idata_.posterior_predictive["y"].shape == (2, 200, 25)
+    mean, std = a.predict(data.X[:3], return_std=True)
+    lo, hi = a.predict_interval(data.X[:3], 0.9)
+    assert np.all(lo < mean) and np.all(mean < hi) and np.all(std > 0.9)
