@@ -1,0 +1,81 @@
+import json
+
+import numpy as np
+import pytest
+
+import bayesreg
+from bayesreg.cli import main
+
+
+def test_fit_map_and_nuts_side_by_side(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["fit", "--data", "diabetes", "--tau", "10", "--method", "nuts,map",
+                 "--num-warmup", "200", "--num-samples", "200", "--no-progress",
+                 "--save", str(tmp_path / "models" / "diabetes"), "--json", str(tmp_path / "r.json"),
+                 "--out", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "Side by side" in text and "posterior mean (NUTS)" in text
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert set(results["fits"]) == {"nuts", "map"}
+    assert results["fits"]["map"]["coef"]["age"] == 0.0  # an exact zero at tau = 10
+    for name in ("coefficients", "trace", "rank", "forest", "posterior_predictive"):
+        assert (out / f"{name}.png").stat().st_size > 5_000, name
+    loaded = bayesreg.load(tmp_path / "models" / "diabetes")
+    assert loaded.method == "nuts"
+    np.testing.assert_allclose(list(results["fits"]["nuts"]["coef"].values()), loaded.coef_)
+
+
+def test_fit_csv_with_target_and_exact(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = 1.0 + X @ [2.0, -1.0] + 0.1 * rng.normal(size=40)
+    csv = tmp_path / "d.csv"
+    csv.write_text("yield,a,b\n" + "\n".join(f"{yi},{a},{b}" for yi, (a, b) in zip(y, X, strict=True)))
+    assert main(["fit", "--data", str(csv), "--target", "yield", "--prior", "normal",
+                 "--method", "exact", "--tau", "10", "--sigma", "0.1", "--json", str(tmp_path / "r.json")]) == 0
+    coef = json.loads((tmp_path / "r.json").read_text())["fits"]["exact"]["coef"]
+    assert coef["a"] == pytest.approx(2.0, abs=0.1) and coef["b"] == pytest.approx(-1.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    "content, extra, message",
+    [
+        ("a,b,y\n1,2,3\n4,x,6\n", [], "row 3, column 'b': 'x' is not a number"),
+        ("a,b,y\n1,2,3\n4,5\n", [], "row 3: 2 cells, but the header has 3"),
+        ("a,b,y\n1,2,3\n", ["--target", "z"], "no target column 'z'"),
+        ("a,b,y\n", [], "needs a header row and at least one data row"),
+        ("a,b,y\n1,2,3\n4,5,6\n", ["--loc", "1,2,3"], "--loc has 3 values but the data have 2 features"),
+        ("a,b,y\n1,2,nan\n", [], "row 2, column 'y': 'nan' is not finite"),
+    ],
+)
+def test_bad_csv_is_one_clear_line(tmp_path, capsys, content, extra, message):
+    csv = tmp_path / "bad.csv"
+    csv.write_text(content)
+    code = main(["fit", "--data", str(csv), "--method", "map", "--sigma", "1", *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_fit_argument_errors(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "--data", "diabetes", "--method", "gibbs"])
+    assert exc.value.code == 2 and "choose from nuts, map, exact" in capsys.readouterr().err
+    assert main(["fit", "--data", "nope.csv"]) == 2
+    assert "--data file not found: nope.csv" in capsys.readouterr().err
+    assert main(["fit", "--data", "diabetes", "--method", "exact"]) == 2
+    assert "method='exact' needs prior='normal'" in capsys.readouterr().err
+
+
+def test_path_command(tmp_path, capsys):
+    code = main(["path", "--data", "diabetes", "--taus", "0.1:1000:5", "--num-warmup", "100",
+                 "--num-samples", "100", "--no-progress", "--out", str(tmp_path), "--json",
+                 str(tmp_path / "p.json")])
+    assert code == 0
+    assert "Regularisation path" in capsys.readouterr().out
+    assert (tmp_path / "regularization_path.png").stat().st_size > 10_000
+    rows = json.loads((tmp_path / "p.json").read_text())["path"]
+    smallest = [r for r in rows if r["estimate"] == "map" and r["tau"] == pytest.approx(0.1)][0]
+    assert all(smallest[name] == 0.0 for name in ("age", "sex", "bmi"))
+    assert main(["path", "--data", "diabetes", "--taus", "5:1:3"]) == 2
+    assert "--taus must be LO:HI:N" in capsys.readouterr().err
