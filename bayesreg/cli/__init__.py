@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..exceptions import ModelFileError
-from . import gaussian_mean, regression
+from . import gaussian_mean, naive_bayes, regression
 
-COMMANDS = (gaussian_mean, regression)
+COMMANDS = (gaussian_mean, regression, naive_bayes)
 
 
 def build_parser() -> argparse.ArgumentParser:
