@@ -279,7 +279,8 @@ lim = np.abs(w).max()
 plt.imshow(w.reshape(28, 28), cmap="RdBu_r", vmin=-lim, vmax=lim)
 plt.colorbar(label="w_i")
 plt.title("Pixel weights: red is evidence for 8, blue for 3")
-plt.xticks([]); plt.yticks([]);"""),
+plt.xticks([])
+plt.yticks([]);"""),
         ("md", """## 3. Duplicating a feature inflates confidence
 
 Take the test digit the model is least sure is an 8 and the pixel that speaks most for 8 there.

@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             feature = int(args.duplicate_feature)
         except ValueError:
-            raise ValueError(f"--duplicate-feature must be a pixel index or 'auto'; got {args.duplicate_feature!r}.") from None
+            raise ValueError("--duplicate-feature must be a pixel index or 'auto'; "
+                             f"got {args.duplicate_feature!r}.") from None
     table = duplicated_feature_confidence(Xb[train], yb[train], x, feature=feature, copies=args.copies,
                                           alpha=args.alpha, class_prior="uniform")
     print()
