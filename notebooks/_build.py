@@ -250,7 +250,6 @@ class, a feature copied $k$ times is counted $k$ times."""),
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from sklearn.naive_bayes import BernoulliNB
 
 from bayesreg import BernoulliNaiveBayes
