@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..exceptions import ModelFileError
-from . import gaussian_mean, naive_bayes, regression
+from . import gaussian_mean, mlp, naive_bayes, regression
 
-COMMANDS = (gaussian_mean, regression, naive_bayes)
+COMMANDS = (gaussian_mean, regression, naive_bayes, mlp)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "mlp_command", None):
+        args.command = f"mlp {args.mlp_command}"
     if args.command is None:
         parser.print_help()
         return 2

@@ -1,0 +1,196 @@
+"""``bayesreg mlp``: train, experiment with and predict from the numpy MLP."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from ._common import add_output_options, finish, fraction, positive_float, positive_int
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default="mnist5k", metavar="mnist5k|digits|FILE.csv",
+                   help="5,000 MNIST digits (default), scikit-learn's 8x8 digits, or a CSV with a label "
+                        "column and 784 pixel columns")
+    p.add_argument("--val-size", type=fraction, default=0.2, help="validation fraction (default 0.2)")
+    p.add_argument("--test-size", type=float, default=0.0, help="test fraction (default none)")
+    p.add_argument("--scaling", choices=("centered", "unit", "standardize"), default="centered",
+                   help="pixels: x/256 - 0.5 (default), x/255, or per-pixel standardisation")
+
+
+def _add_network_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--layers", type=positive_int, default=2, help="linear layers (default 2)")
+    p.add_argument("--width", type=positive_int, default=16, help="hidden units (default 16)")
+    p.add_argument("--activation", default="sigmoid",
+                   help="sigmoid (default), relu, tanh, identity, scaled_relu[:C]")
+    p.add_argument("--step-size", type=positive_float, default=0.01)
+    p.add_argument("--batch-size", type=positive_int, default=200)
+    p.add_argument("--epochs", type=positive_int, default=200)
+    p.add_argument("--momentum", type=float, default=0.0)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--residual", action="store_true", help="residual connections between hidden layers")
+    p.add_argument("--seed", type=int, default=102, help="fixes initialisation, split and batch order")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+
+
+def register(sub) -> None:
+    mlp = sub.add_parser("mlp", help="a backprop MLP in numpy: train, experiment, predict",
+                         description="A multilayer perceptron written from scratch in numpy.")
+    cmds = mlp.add_subparsers(dest="mlp_command", metavar="SUBCOMMAND", required=True)
+
+    t = cmds.add_parser("train", help="train a network and plot its learning curves")
+    _add_data_options(t)
+    _add_network_options(t)
+    t.add_argument("--save", metavar="PATH.npz", help="save the trained network")
+    add_output_options(t)
+    t.set_defaults(run=run_train)
+
+    e = cmds.add_parser("experiment", help="sweep the step size, depth/activation or seed")
+    e.add_argument("kind", choices=("step-size", "depth", "seeds", "regression"))
+    e.add_argument("--values", metavar="V,V,...", help="override the swept values (step sizes or seeds)")
+    _add_data_options(e)
+    _add_network_options(e)
+    e.set_defaults(epochs=100)
+    add_output_options(e)
+    e.set_defaults(run=run_experiment)
+
+    q = cmds.add_parser("predict", help="predict digits for a CSV with a saved network")
+    q.add_argument("--model", required=True, metavar="PATH.npz")
+    q.add_argument("--data", required=True, metavar="FILE.csv", help="784 pixel columns, optional id column")
+    q.add_argument("--output", required=True, metavar="FILE.csv", help="writes a CSV with header id,digit")
+    q.add_argument("--json", type=Path, help=argparse.SUPPRESS)
+    q.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    q.set_defaults(run=run_predict)
+
+
+def _config(args) -> dict:
+    return {"hidden_dim": args.width, "num_layers": args.layers, "activation": args.activation,
+            "step_size": args.step_size, "batch_size": args.batch_size, "max_epochs": args.epochs,
+            "seed": args.seed, "momentum": args.momentum, "weight_decay": args.weight_decay,
+            "dropout": args.dropout, "residual": args.residual}
+
+
+def _split(args):
+    from ..mlp.data import load_split
+
+    return load_split(args.data, n_val=args.val_size, n_test=args.test_size, seed=args.seed, scaling=args.scaling)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ..mlp.experiments import train_config
+    from ..mlp.losses import SoftmaxCrossEntropy
+    from ..mlp.persistence import save_network
+    from ..mlp.training import evaluate
+    from ..tables import format_table
+
+    split = _split(args)
+    network, history = train_config(split, _config(args), progress=args.progress)
+    print(f"data: {split.source}; {len(split.y_train)} train, {len(split.y_val)} validation"
+          + (f", {len(split.y_test)} test" if split.y_test is not None else ""))
+    print(network)
+    frame = history.to_frame()
+    shown = frame.iloc[np.unique(np.linspace(0, len(frame) - 1, min(len(frame), 10)).astype(int))]
+    print(format_table(shown, f"Learning curve ({len(frame)} epochs, {history.seconds:.1f} s)"))
+    if history.diverged:
+        print(f"warning: {history.message}")
+    results = {"config": _config(args), "history": history.as_dict(), "final_val_acc": history.final_val_acc,
+               "best_val_acc": history.best_val_acc}
+    if split.y_test is not None:
+        test_loss, test_acc = evaluate(network, SoftmaxCrossEntropy(), split.X_test, split.y_test)
+        print(f"test accuracy: {test_acc:.4f}")
+        results["test_acc"] = test_acc
+    print(f"final validation accuracy: {history.final_val_acc:.4f} (best {history.best_val_acc:.4f})")
+    if args.save:
+        path = save_network(network, args.save, metadata={"scaling": split.scaling, "config": _config(args),
+                                                          "data": split.source,
+                                                          "final_val_acc": history.final_val_acc})
+        print(f"saved network to {path}")
+    figures = {}
+    if args.out is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from ..plotting import plot_learning_curves
+
+        ax = plot_learning_curves(history, title=f"{args.layers} layers, width {args.width}, {args.activation}, "
+                                                 f"step {args.step_size:g}")
+        figures["learning_curves"] = ax.figure
+    return finish(args, results, figures)
+
+
+def run_experiment(args: argparse.Namespace) -> int:
+    from ..mlp.experiments import regression_experiment, summarize
+    from ..mlp.experiments import run_experiment as run
+    from ..tables import format_table
+
+    figures = {}
+    if args.kind == "regression":
+        table, fits = regression_experiment(seed=args.seed, max_epochs=args.epochs if args.epochs != 100 else 300)
+        print(format_table(table, "Fitting sin(x) on [-pi, pi] with MSE: test MSE by activation"))
+        if args.out is not None:
+            figures["regression"] = _regression_figure(fits)
+        return finish(args, {"kind": "regression", "table": table.reset_index().to_dict(orient="records")},
+                      figures)
+    values = None
+    if args.values:
+        try:
+            values = [float(v) if args.kind != "seeds" else int(v) for v in args.values.split(",")]
+        except ValueError:
+            raise ValueError(f"--values must be numbers separated by commas; got {args.values!r}.") from None
+    split = _split(args)
+    runs = run(args.kind, split, base=_config(args), values=values, progress=args.progress)
+    table = summarize(runs)
+    print(format_table(table, f"Experiment {args.kind}: {len(runs)} runs, {args.epochs} epochs each"))
+    for r in runs:
+        if r.history.diverged:
+            print(f"{r.label}: {r.history.message}")
+    if args.out is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from ..plotting import plot_experiment
+
+        figures[f"experiment_{args.kind}"] = plot_experiment(runs)
+    results = {"kind": args.kind, "summary": table.reset_index().to_dict(orient="records"),
+               "runs": [{"label": r.label, "config": r.config, "history": r.history.as_dict()} for r in runs]}
+    return finish(args, results, figures)
+
+
+def _regression_figure(fits):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    first = next(iter(fits.values()))
+    ax.plot(first[0], np.sin(first[0]), color="k", lw=3, alpha=0.3, label="sin(x)")
+    for name, (x, pred, _) in fits.items():
+        ax.plot(x, pred, label=name)
+    ax.set_xlabel("x")
+    ax.legend()
+    ax.set_title("MLP fits of sin(x) by activation")
+    return fig
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from ..io import atomic_write_text
+    from ..mlp.data import Scaler, read_digits_csv
+    from ..mlp.persistence import load_network
+
+    network, meta = load_network(args.model)
+    if network.architecture["input_dim"] != 784 or network.architecture["output_dim"] != 10:
+        raise ValueError(f"{args.model} is a {network.architecture['input_dim']}-input, "
+                         f"{network.architecture['output_dim']}-output network; predicting 28x28 digits "
+                         "needs 784 inputs and 10 outputs.")
+    ids, _, pixels = read_digits_csv(args.data, labelled=False)
+    scaler = Scaler.from_dict(meta["scaling"])
+    digits = np.argmax(network.predict_output(scaler.transform(pixels, network.dtype)), axis=1)
+    ids = np.arange(len(digits)) if ids is None else ids
+    atomic_write_text(args.output, "id,digit\n" + "".join(f"{i},{d}\n" for i, d in zip(ids, digits, strict=True)))
+    counts = np.bincount(digits, minlength=10)
+    print(f"predicted {len(digits)} digits -> {args.output}; counts by digit: {counts.tolist()}")
+    return 0
