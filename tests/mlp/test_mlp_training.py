@@ -188,7 +188,7 @@ def test_cli_train_save_and_predict(tmp_path, capsys):
 def test_cli_predict_writes_id_digit(tmp_path, capsys):
     model = tmp_path / "net.npz"
     assert main(["mlp", "train", "--epochs", "5", "--save", str(model), "--no-progress"]) == 0
-    X, y = load_split("mnist5k", seed=0, scaling="unit").X_val[:4], None
+    X = load_split("mnist5k", seed=0, scaling="unit").X_val[:4]
     pixels = np.rint(X * 255).astype(int)
     csv = tmp_path / "unlabelled.csv"
     _write_digits_csv(csv, [[100 + i, *row] for i, row in enumerate(pixels)])
