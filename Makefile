@@ -34,6 +34,8 @@ demo: $(VENV)/.installed-dev
 		--out $(OUT)/path --json $(OUT)/path.json | tee $(OUT)/path.txt
 	$(BIN)/bayesreg naive-bayes --data mnist5k --classes 3,8 --copies 1,2,4,8,16 \
 		--out $(OUT)/naive_bayes --json $(OUT)/naive_bayes.json | tee $(OUT)/naive_bayes.txt
+	$(BIN)/bayesreg mlp train --data mnist5k --epochs 200 --seed 102 --save $(OUT)/models/mnist_mlp.npz \
+		--out $(OUT)/mlp --json $(OUT)/mlp.json | tee $(OUT)/mlp.txt
 	@echo "demo outputs in $(OUT)/"
 
 lint: $(VENV)/.installed-dev

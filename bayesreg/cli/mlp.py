@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 
@@ -61,8 +60,7 @@ def register(sub) -> None:
     q.add_argument("--model", required=True, metavar="PATH.npz")
     q.add_argument("--data", required=True, metavar="FILE.csv", help="784 pixel columns, optional id column")
     q.add_argument("--output", required=True, metavar="FILE.csv", help="writes a CSV with header id,digit")
-    q.add_argument("--json", type=Path, help=argparse.SUPPRESS)
-    q.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    add_output_options(q)
     q.set_defaults(run=run_predict)
 
 
@@ -193,4 +191,5 @@ def run_predict(args: argparse.Namespace) -> int:
     atomic_write_text(args.output, "id,digit\n" + "".join(f"{i},{d}\n" for i, d in zip(ids, digits, strict=True)))
     counts = np.bincount(digits, minlength=10)
     print(f"predicted {len(digits)} digits -> {args.output}; counts by digit: {counts.tolist()}")
-    return 0
+    return finish(args, {"model": str(args.model), "data": str(args.data), "output": str(args.output),
+                         "n": len(digits), "counts": counts.tolist()}, {})
