@@ -6,7 +6,7 @@ from bayesreg.cli import build_parser, main
 
 
 def _subparsers(parser):
-    action = next((a for a in parser._actions if a.dest in ("command", "mlp_command")), None)
+    action = next((a for a in parser._actions if a.dest in ("command", "mlp_command", "study")), None)
     return {} if action is None else dict(action.choices)
 
 

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..exceptions import ModelFileError
-from . import gaussian_mean, mlp, naive_bayes, regression
+from . import evaluation, gaussian_mean, mlp, naive_bayes, regression
 
-COMMANDS = (gaussian_mean, regression, naive_bayes, mlp)
+COMMANDS = (gaussian_mean, regression, evaluation, naive_bayes, mlp)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "mlp_command", None):
-        args.command = f"mlp {args.mlp_command}"
+    for nested in ("mlp_command", "study"):
+        if getattr(args, nested, None):
+            args.command = f"{args.command} {getattr(args, nested)}"
     if args.command is None:
         parser.print_help()
         return 2

@@ -1,0 +1,221 @@
+"""Simulation study: does the posterior mean predict better than the MAP, and by how much?
+
+For each cell (n, p, tau, sigma) of a grid and each of R replicates: draw w from the prior
+(Laplace(0, tau) or Normal(0, tau^2)), X ~ N(0, Sigma) with unit variances (Sigma = I, or
+equal correlations), y = Xw + N(0, sigma^2), and an independent test set. Fit w_MAP (the
+exact lasso / ridge solution) and w_mean (NUTS) for all R replicates at once (one ``vmap``-ed
+program each), then record the test MSE of both, ||w - w_hat||^2, the theoretical expected
+test MSE sigma^2 + (w - w_hat)' Sigma (w - w_hat), and the posterior-expected test MSE.
+
+Per cell the paired difference MSE(w_MAP) - MSE(w_mean) is reported with a 95% interval.
+When the model is right, the posterior mean minimises the expected test MSE, so the
+difference is positive, and it shrinks as n / p grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+
+import jax
+import numpy as np
+import pandas as pd
+
+from .. import _progress, models
+from .._validation import check_int, check_option, check_positive
+from ..lasso import lasso_map_batched
+from ..sampling import NUTSSettings, run_nuts_batched
+from ._grid import parse_grid
+
+
+def _cell_seed(seed: int, *values) -> np.random.SeedSequence:
+    """Randomness for one cell depends on the seed and the cell only."""
+    return np.random.SeedSequence([seed, *(int(round(v * 1_000_000)) for v in values)])
+
+
+def simulate_cell(n: int, p: int, tau: float, sigma: float, replicates: int, *, prior: str = "laplace",
+                  correlation: float = 0.0, n_test: int = 1000, rng: np.random.Generator) -> dict:
+    """Replicate data sets from the model, as arrays with a leading replicate axis."""
+    if prior == "laplace":
+        w = rng.laplace(0.0, tau, size=(replicates, p))
+    else:
+        w = rng.normal(0.0, tau, size=(replicates, p))
+
+    def design(rows):
+        X = rng.standard_normal((replicates, rows, p))
+        if correlation:
+            X = np.sqrt(1 - correlation) * X + np.sqrt(correlation) * rng.standard_normal((replicates, rows, 1))
+        return X
+
+    X, X_test = design(n), design(n_test)
+    y = np.einsum("rnp,rp->rn", X, w) + sigma * rng.standard_normal((replicates, n))
+    y_test = np.einsum("rnp,rp->rn", X_test, w) + sigma * rng.standard_normal((replicates, n_test))
+    cov = (1 - correlation) * np.eye(p) + correlation * np.ones((p, p))
+    return {"w": w, "X": X, "y": y, "X_test": X_test, "y_test": y_test, "cov": cov}
+
+
+def map_batched(X, y, *, prior: str, tau: float, sigma: float) -> np.ndarray:
+    """w_MAP for every replicate: the exact lasso (Laplace) or ridge (Normal) solution."""
+    if prior == "laplace":
+        return lasso_map_batched(X, y, sigma=sigma, tau=tau)
+    p = X.shape[-1]
+    A = np.einsum("rni,rnj->rij", X, X) / sigma**2 + np.eye(p) / tau**2
+    return np.linalg.solve(A, np.einsum("rni,rn->ri", X, y)[..., None] / sigma**2)[..., 0]
+
+
+def run_cell(n: int, p: int, tau: float, sigma: float, replicates: int, *, prior: str = "laplace",
+             correlation: float = 0.0, n_test: int = 1000, settings: NUTSSettings, seed: int = 0) -> pd.DataFrame:
+    """One row per replicate of one cell (see module docs for the columns)."""
+    seq = _cell_seed(seed, n, p, tau, sigma, correlation, {"laplace": 1, "normal": 2}[prior])
+    data_seq, key_seq = seq.spawn(2)
+    sim = simulate_cell(n, p, tau, sigma, replicates, prior=prior, correlation=correlation, n_test=n_test,
+                        rng=np.random.default_rng(data_seq))
+    w_map = map_batched(sim["X"], sim["y"], prior=prior, tau=tau, sigma=sigma)
+    static = dict(prior=prior, sigma_prior=None, tau_prior=None, scale_by_sigma=False, centered=False)
+    data = dict(X=sim["X"], y=sim["y"], loc=np.zeros((replicates, p)), sigma=np.full(replicates, sigma),
+                tau=np.full(replicates, tau))
+    key = jax.random.key(int(key_seq.generate_state(1)[0]))
+    draws = run_nuts_batched(models.linear_regression, key, data, static=static, settings=settings)
+    w_draws = draws.samples["w"]                      # (R, chain, draw, p)
+    w_mean = w_draws.mean(axis=(1, 2))
+    cov = sim["cov"]
+
+    def test_mse(w_hat):
+        resid = sim["y_test"] - np.einsum("rnp,rp->rn", sim["X_test"], w_hat)
+        return (resid**2).mean(axis=1)
+
+    def quad(diff):
+        return np.einsum("...i,ij,...j->...", diff, cov, diff)
+
+    def posterior_expected(w_hat):
+        return sigma**2 + quad(w_draws - w_hat[:, None, None, :]).mean(axis=(1, 2))
+
+    from numpyro.diagnostics import split_gelman_rubin
+
+    rhat = np.array([np.max(split_gelman_rubin(w_draws[r])) for r in range(replicates)]) \
+        if settings.num_chains > 1 else np.full(replicates, np.nan)
+    return pd.DataFrame({
+        "n": n, "p": p, "tau": tau, "sigma": sigma, "replicate": np.arange(replicates),
+        "mse_map": test_mse(w_map), "mse_mean": test_mse(w_mean),
+        "sqerr_map": np.sum((sim["w"] - w_map) ** 2, axis=1),
+        "sqerr_mean": np.sum((sim["w"] - w_mean) ** 2, axis=1),
+        "theory_mse_map": sigma**2 + quad(sim["w"] - w_map),
+        "theory_mse_mean": sigma**2 + quad(sim["w"] - w_mean),
+        "pe_mse_map": posterior_expected(w_map), "pe_mse_mean": posterior_expected(w_mean),
+        "zeros_map": np.sum(w_map == 0, axis=1),
+        "divergences": draws.stats["diverging"].sum(axis=(1, 2)), "max_rhat": rhat,
+    })
+
+
+def summarize(per_rep: pd.DataFrame) -> pd.DataFrame:
+    """Per cell: mean test MSEs, the paired difference with its 95% interval, and theory."""
+    rows = []
+    for (n, p, tau, sigma), g in per_rep.groupby(["n", "p", "tau", "sigma"], sort=True):
+        diff = g["mse_map"] - g["mse_mean"]
+        theory = g["theory_mse_map"] - g["theory_mse_mean"]
+        se = diff.std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else np.nan
+        t_se = theory.std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else np.nan
+        rows.append({
+            "n": n, "p": p, "tau": tau, "sigma": sigma, "n_over_p": n / p, "replicates": len(g),
+            "mse_map": g["mse_map"].mean(), "mse_mean": g["mse_mean"].mean(),
+            "diff": diff.mean(), "diff_se": se, "ci_low": diff.mean() - 1.96 * se, "ci_high": diff.mean() + 1.96 * se,
+            "theory_diff": theory.mean(), "theory_diff_se": t_se,
+            "sigma2_plus_sqerr_map": sigma**2 + g["sqerr_map"].mean(),
+            "sigma2_plus_sqerr_mean": sigma**2 + g["sqerr_mean"].mean(),
+            "zeros_map": g["zeros_map"].mean(), "divergences": int(g["divergences"].sum()),
+            "max_rhat": g["max_rhat"].max(),
+        })
+    return pd.DataFrame(rows)
+
+
+def run_study(ns, ps, taus, sigmas, *, replicates: int = 200, prior: str = "laplace", correlation: float = 0.0,
+              n_test: int = 1000, num_warmup: int = 500, num_samples: int = 500, num_chains: int = 2,
+              seed: int = 0, progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run every cell of the grid; returns (per-replicate table, per-cell summary)."""
+    ns = parse_grid(ns, "n", kind=int)
+    ps = parse_grid(ps, "p", kind=int)
+    taus = parse_grid(taus, "tau")
+    sigmas = parse_grid(sigmas, "sigma")
+    replicates = check_int(replicates, "replicates", minimum=1)
+    n_test = check_int(n_test, "n_test", minimum=1)
+    check_option(prior, "prior", ("laplace", "normal"))
+    if not 0.0 <= correlation < 1.0:
+        raise ValueError(f"correlation must be in [0, 1); got {correlation!r}.")
+    settings = NUTSSettings(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
+                            chain_method="vectorized")
+    cells = list(itertools.product(ns, ps, taus, sigmas))
+    frames = []
+    with _progress.bar(len(cells), "simulation cells", enabled=_progress.resolve(progress), unit="cell") as bar:
+        for n, p, tau, sigma in cells:
+            frames.append(run_cell(n, p, check_positive(tau, "tau"), check_positive(sigma, "sigma"), replicates,
+                                   prior=prior, correlation=correlation, n_test=n_test, settings=settings,
+                                   seed=seed))
+            bar.update(1)
+    per_rep = pd.concat(frames, ignore_index=True)
+    return per_rep, summarize(per_rep)
+
+
+def plot_summary(summary: pd.DataFrame):
+    """Paired difference MSE(w_MAP) - MSE(w_mean) with 95% intervals against n / p (left)
+    and against tau (right); returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for i, ((p, tau, sigma), g) in enumerate(summary.groupby(["p", "tau", "sigma"])):
+        g = g.sort_values("n_over_p")
+        ax1.errorbar(g["n_over_p"], g["diff"], yerr=1.96 * g["diff_se"], fmt="o-", capsize=3, color=f"C{i}",
+                     label=f"p={p}, tau={tau:g}, sigma={sigma:g}")
+    ax1.axhline(0, color="0.5", lw=0.8)
+    ax1.set_xscale("log")
+    ax1.set_xlabel("n / p")
+    ax1.set_ylabel("MSE(w_MAP) - MSE(w_mean)")
+    ax1.set_title("Paired test-MSE difference (95% intervals)")
+    ax1.legend(fontsize="x-small")
+    for i, ((n, p, _sigma), g) in enumerate(summary.groupby(["n", "p", "sigma"])):
+        g = g.sort_values("tau")
+        ax2.errorbar(g["tau"], g["diff"], yerr=1.96 * g["diff_se"], fmt="o-", capsize=3, color=f"C{i}",
+                     label=f"n={n}, p={p}")
+    ax2.axhline(0, color="0.5", lw=0.8)
+    ax2.set_xscale("log")
+    ax2.set_xlabel("prior scale tau")
+    ax2.set_title("... against the prior scale")
+    ax2.legend(fontsize="x-small", ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--n", default="20,50,200", help="training sizes, comma-separated")
+    parser.add_argument("--p", default="5,20", help="numbers of features")
+    parser.add_argument("--tau", default="0.5,1", help="prior scales")
+    parser.add_argument("--sigma", default="1", help="noise scales")
+    parser.add_argument("--replicates", type=int, default=200)
+    parser.add_argument("--prior", choices=("laplace", "normal"), default="laplace")
+    parser.add_argument("--correlation", type=float, default=0.0, help="equal correlation of the features")
+    parser.add_argument("--n-test", type=int, default=1000)
+    parser.add_argument("--num-warmup", type=int, default=500)
+    parser.add_argument("--num-samples", type=int, default=500)
+    parser.add_argument("--num-chains", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+
+
+def run_from_args(args) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    per_rep, summary = run_study(args.n, args.p, args.tau, args.sigma, replicates=args.replicates,
+                                 prior=args.prior, correlation=args.correlation, n_test=args.n_test,
+                                 num_warmup=args.num_warmup, num_samples=args.num_samples,
+                                 num_chains=args.num_chains, seed=args.seed, progress=args.progress)
+    figures = {"study_linear": plot_summary(summary)}
+    return per_rep, summary, figures
+
+
+def main(argv=None) -> int:
+    """``python -m bayesreg.studies.linear``: the same as ``bayesreg simulate linear``."""
+    from ..cli import main as cli_main
+
+    return cli_main(["simulate", "linear", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
