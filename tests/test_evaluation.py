@@ -1,0 +1,86 @@
+import json
+
+import jax
+import numpy as np
+import pytest
+
+from bayesreg import models
+from bayesreg.cli import main
+from bayesreg.evaluation import (
+    Estimate,
+    compare_estimators,
+    paired_mse_difference,
+    posterior_expected_test_mse,
+    test_mse,
+)
+from bayesreg.datasets import simulate_regression
+from bayesreg.sampling import NUTSSettings, run_nuts, run_nuts_batched
+
+test_mse.__test__ = False  # a library function named test_*, not a test
+
+
+def test_test_mse_and_paired_difference():
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    y = np.array([1.0, 2.0, 4.0])
+    est = test_mse([1.0, 2.0], X, y)
+    assert est.mean == pytest.approx(1.0 / 3.0)
+    assert est.se == pytest.approx(np.std([0, 0, 1.0], ddof=1) / np.sqrt(3))
+    assert test_mse([1.0, 2.0], X, y, intercept=1.0).mean == pytest.approx((1 + 1 + 0) / 3)
+    d = paired_mse_difference(X @ [1.0, 2.0], X @ [1.0, 2.0] + 0.5, y)
+    assert isinstance(d, Estimate) and d.mean == pytest.approx(np.mean([0 - 0.25, 0 - 0.25, 1 - 0.25]))
+    with pytest.raises(ValueError, match="w_hat has 3 entries but X has 2 features"):
+        test_mse([1.0, 2.0, 3.0], X, y)
+
+
+def test_posterior_expected_mse_decomposition_and_minimiser():
+    rng = np.random.default_rng(0)
+    draws = rng.normal([1.0, -2.0, 0.5], [0.3, 0.1, 0.5], size=(4, 500, 3))
+    mean = draws.reshape(-1, 3).mean(axis=0)
+    cov = np.cov(draws.reshape(-1, 3).T, ddof=0)
+    w_hat = np.array([0.8, -1.5, 0.0])
+    pe = posterior_expected_test_mse(draws, w_hat, sigma=2.0)
+    assert pe.mean == pytest.approx(4.0 + np.trace(cov) + np.sum((mean - w_hat) ** 2), rel=1e-12)
+    assert posterior_expected_test_mse(draws, mean, sigma=2.0).mean <= pe.mean
+    M = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 3.0]])
+    pe_m = posterior_expected_test_mse(draws, w_hat, sigma=2.0, second_moment=M)
+    assert pe_m.mean == pytest.approx(4.0 + np.trace(M @ cov) + (mean - w_hat) @ M @ (mean - w_hat), rel=1e-10)
+
+
+def test_compare_estimators_on_simulated_data():
+    data = simulate_regression(60, 4, n_nonzero=2, sigma=1.0, seed=1)
+    table, fits = compare_estimators(data.X[:40], data.y[:40], data.X[40:], data.y[40:], tau=0.5, sigma=1.0,
+                                     num_warmup=300, num_samples=300, progress=False)
+    assert list(table.index[:3]) == ["w_MAP", "posterior mean", "posterior median"]
+    assert table.loc["posterior mean", "minus_posterior_mean"] == 0.0
+    # the posterior mean minimises the posterior-expected test MSE
+    assert table["posterior_expected_mse"].iloc[:3].idxmin() == "posterior mean"
+    assert table.loc["w_MAP", "exact_zeros"] == int(np.sum(fits["map"].coef_ == 0))
+
+
+def test_batched_nuts_equals_one_at_a_time_for_the_same_keys():
+    data = simulate_regression(20, 3, seed=0)
+    rng = np.random.default_rng(1)
+    R = 4
+    X = rng.normal(size=(R, 20, 3))
+    y = X @ np.array([1.0, 0.0, -1.0]) + rng.normal(size=(R, 20))
+    batch = dict(X=X, y=y, loc=np.zeros((R, 3)), sigma=np.ones(R), tau=np.ones(R))
+    static = dict(prior="laplace", sigma_prior=None, tau_prior=None, scale_by_sigma=False, centered=False)
+    settings = NUTSSettings(num_warmup=30, num_samples=30, num_chains=2, chain_method="vectorized")
+    key = jax.random.key(3)
+    together = run_nuts_batched(models.linear_regression, key, batch, static=static, settings=settings)
+    assert together.samples["w"].shape == (R, 2, 30, 3)
+    for r, k in enumerate(jax.random.split(key, R)):
+        alone = run_nuts(models.linear_regression, k, {name: v[r] for name, v in batch.items()}, static=static,
+                         settings=settings)
+        np.testing.assert_allclose(together.samples["w"][r], alone.samples["w"], rtol=1e-8, atol=1e-10)
+    assert data.X.shape == (20, 3)
+
+
+def test_cli_compare(tmp_path, capsys):
+    assert main(["compare", "--data", "diabetes", "--tau", "10", "--num-warmup", "200", "--num-samples", "200",
+                 "--no-progress", "--json", str(tmp_path / "c.json"), "--out", str(tmp_path)]) == 0
+    rows = {r["estimate"]: r for r in json.loads((tmp_path / "c.json").read_text())["table"]}
+    assert rows["w_MAP"]["exact_zeros"] >= 1 and rows["posterior mean"]["exact_zeros"] == 0
+    assert (tmp_path / "compare.png").exists()
+    assert main(["compare", "--data", "diabetes", "--test-size", "0.999"]) == 2
+    assert "too few training or test rows" in capsys.readouterr().err
