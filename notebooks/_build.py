@@ -417,7 +417,6 @@ minimises. So when the model is right, $w_{mean}$ should predict better than $w_
 and when does the difference vanish? We check by simulation, with every number's standard error."""),
         ("code", """import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from bayesreg.studies import gaussian_mean, linear"""),

@@ -6,6 +6,7 @@ import pytest
 
 from bayesreg import models
 from bayesreg.cli import main
+from bayesreg.datasets import simulate_regression
 from bayesreg.evaluation import (
     Estimate,
     compare_estimators,
@@ -13,7 +14,6 @@ from bayesreg.evaluation import (
     posterior_expected_test_mse,
     test_mse,
 )
-from bayesreg.datasets import simulate_regression
 from bayesreg.sampling import NUTSSettings, run_nuts, run_nuts_batched
 
 test_mse.__test__ = False  # a library function named test_*, not a test
