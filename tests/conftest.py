@@ -18,3 +18,10 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+# Same examples on every run: CI must not pass or fail by luck.
+_hypothesis_settings.register_profile("bayesreg", derandomize=True, deadline=None, print_blob=True)
+_hypothesis_settings.load_profile("bayesreg")
