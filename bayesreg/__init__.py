@@ -16,7 +16,7 @@ from .naive_bayes import BernoulliNaiveBayes  # noqa: E402
 from .paths import regularization_path  # noqa: E402
 from .persistence import load  # noqa: E402
 from .predictive import compare_predictives, growth_table, sign_cases  # noqa: E402
-from .priors import HalfCauchy, HalfNormal  # noqa: E402
+from .priors import HalfCauchy, HalfNormal, InverseGamma  # noqa: E402
 from .regression import BayesianLinearRegression  # noqa: E402
 from .results import MAPEstimate, PosteriorFit  # noqa: E402
 
@@ -26,6 +26,7 @@ __all__ = [
     "ConvergenceWarning",
     "HalfCauchy",
     "HalfNormal",
+    "InverseGamma",
     "GaussianMean",
     "MAPEstimate",
     "ModelFileError",

@@ -31,6 +31,9 @@ def _scale_site(name, value, family):
         return numpyro.sample(name, dist.HalfNormal(value))
     if family == "halfcauchy":
         return numpyro.sample(name, dist.HalfCauchy(value))
+    if family == "invgamma_variance":  # sigma^2 ~ InvGamma(a, b), reported as sigma
+        variance = dist.InverseGamma(value[0], value[1])
+        return numpyro.sample(name, dist.TransformedDistribution(variance, dist.transforms.PowerTransform(0.5)))
     raise ValueError(f"unknown scale prior {family!r}")
 
 

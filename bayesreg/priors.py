@@ -52,11 +52,42 @@ class HalfCauchy(ScalePrior):
         return dist.HalfCauchy(scale)
 
 
-PRIOR_FAMILIES = {"halfnormal": HalfNormal, "halfcauchy": HalfCauchy}
+@dataclass(frozen=True)
+class InverseGamma:
+    """A prior on the noise *variance*: sigma^2 ~ InvGamma(concentration, rate).
+
+    Conjugate for the Normal likelihood, so the Gibbs sampler (Park & Casella 2008) draws
+    sigma^2 exactly; ``InverseGamma(0.001, 0.001)`` is a common vague choice. Give it as
+    ``sigma=InverseGamma(a, b)``; posterior draws are reported for sigma itself.
+    """
+
+    concentration: float = 1.0
+    rate: float = 1.0
+    family = "invgamma_variance"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "concentration", check_positive(self.concentration, "InverseGamma.concentration"))
+        object.__setattr__(self, "rate", check_positive(self.rate, "InverseGamma.rate"))
+
+    @property
+    def value(self):
+        import numpy as np
+
+        return np.array([self.concentration, self.rate])
+
+    def __repr__(self) -> str:
+        return f"InverseGamma({self.concentration:g}, {self.rate:g})"
 
 
-def split_scale(value, name: str) -> tuple[str | None, float]:
-    """(family or None when fixed, number): the static and the traced part of a scale."""
+PRIOR_FAMILIES = {"halfnormal": HalfNormal, "halfcauchy": HalfCauchy, "invgamma_variance": InverseGamma}
+PRIOR_TYPES = (ScalePrior, InverseGamma)
+
+
+def split_scale(value, name: str):
+    """(family or None when fixed, number or parameter array): the static and the traced
+    part of a scale argument."""
+    if isinstance(value, InverseGamma):
+        return value.family, value.value
     if isinstance(value, ScalePrior):
         return value.family, value.scale
     return None, check_positive(value, name)
@@ -68,11 +99,15 @@ def prior_from_json(obj):
         family = obj.get("family")
         if family not in PRIOR_FAMILIES:
             raise ValueError(f"unknown prior family {family!r}; expected one of {tuple(PRIOR_FAMILIES)}.")
+        if family == "invgamma_variance":
+            return InverseGamma(obj["concentration"], obj["rate"])
         return PRIOR_FAMILIES[family](obj["scale"])
     return obj
 
 
 def prior_to_json(value):
+    if isinstance(value, InverseGamma):
+        return {"family": value.family, "concentration": value.concentration, "rate": value.rate}
     if isinstance(value, ScalePrior):
         return {"family": value.family, "scale": value.scale}
     return value

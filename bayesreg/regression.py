@@ -20,12 +20,12 @@ from .conjugate import MultivariateNormal, linear_normal_posterior
 from .exceptions import NotFittedError
 from .lasso import lasso_map
 from .optimize import find_map
-from .priors import ScalePrior, split_scale
+from .priors import PRIOR_TYPES, split_scale
 from .results import PosteriorFit
 from .sampling import NUTSSettings, run_nuts
 
 PRIORS = ("laplace", "normal")
-METHODS = ("nuts", "map", "exact")
+METHODS = ("nuts", "gibbs", "map", "exact")
 
 
 class BayesianLinearRegression(RegressorMixin, BaseEstimator):
@@ -44,8 +44,10 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         Noise standard deviation; :class:`~bayesreg.HalfNormal` (or HalfCauchy) samples it.
     fit_intercept : bool, default=False
         Add an unpenalised intercept (flat prior, integrated out by centring).
-    method : {"nuts", "map", "exact"}, default="nuts"
-        ``"nuts"``: full posterior by NUTS. ``"map"``: posterior mode; exact lasso / ridge
+    method : {"nuts", "gibbs", "map", "exact"}, default="nuts"
+        ``"nuts"``: full posterior by NUTS. ``"gibbs"``: full posterior by the Gibbs sampler
+        for the Laplace prior (fixed tau; sigma fixed or ``InverseGamma`` on sigma^2), see
+        :mod:`bayesreg.gibbs`. ``"map"``: posterior mode; exact lasso / ridge
         solution when sigma and tau are fixed, else L-BFGS on the log density.
         ``"exact"``: conjugate Gaussian posterior (Normal prior, fixed sigma and tau).
     scale_by_sigma : bool, default=False
@@ -111,6 +113,12 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                 "method='exact' needs prior='normal' with fixed sigma and tau (the conjugate "
                 "case); use method='nuts' for this model."
             )
+        if self.method == "gibbs" and (self.prior != "laplace" or tau_family
+                                       or sigma_family not in (None, "invgamma_variance")):
+            raise ValueError(
+                "method='gibbs' needs prior='laplace', a fixed tau, and sigma fixed or "
+                "sigma=InverseGamma(a, b) (conjugate for sigma^2); use method='nuts' for this model."
+            )
         return sigma_family, sigma, tau_family, tau
 
     def _model_kwargs(self, X, y, loc, sigma, tau, sigma_family, tau_family):
@@ -147,12 +155,12 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             self.fit_result_ = self._fit_map(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
             self.coef_ = _map_coef(self.fit_result_)
         else:
-            fit = self._fit_nuts(X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family)
+            fit = self._fit_sampler(X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family)
             self.fit_result_ = fit
             self.idata_ = fit.idata
             self.coef_ = fit.draws("w").reshape(-1, n_features).mean(axis=0)
         self.intercept_ = float(self._y_mean - self._x_mean @ self.coef_) if self.fit_intercept else 0.0
-        if self.method == "nuts" and self.fit_intercept:
+        if self.method in ("nuts", "gibbs") and self.fit_intercept:
             self.intercept_ = float(self.fit_result_.draws("intercept").mean())
         return self
 
@@ -166,17 +174,25 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         static, data = self._model_kwargs(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
         return find_map(models.linear_regression, {**static, **data})
 
-    def _fit_nuts(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
+    def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
         import jax
 
         settings = NUTSSettings(num_warmup=self.num_warmup, num_samples=self.num_samples,
                                 num_chains=self.num_chains, chain_method=self.chain_method,
                                 target_accept_prob=self.target_accept_prob)
-        static, data = self._model_kwargs(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
         key_mcmc, key_pred = jax.random.split(jax.random.key(self.seed))
-        draws = run_nuts(models.linear_regression, key_mcmc, data, static=static,
-                         settings=settings, progress=self.progress,
-                         desc=f"NUTS {self.prior} regression")
+        if self.method == "gibbs":
+            from .gibbs import gibbs_data, run_gibbs
+
+            start = sigma if sigma_family is None else float(np.sqrt(sigma[1] / (sigma[0] + 1.0)))  # prior mode
+            data = gibbs_data(Xc, yc, loc=loc, tau=tau, sigma=start,
+                              sigma_prior=sigma if sigma_family else None, centered=bool(self.fit_intercept))
+            draws = run_gibbs(key_mcmc, data, settings=settings, scale_by_sigma=bool(self.scale_by_sigma))
+        else:
+            static, data = self._model_kwargs(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
+            draws = run_nuts(models.linear_regression, key_mcmc, data, static=static,
+                             settings=settings, progress=self.progress,
+                             desc=f"NUTS {self.prior} regression")
         samples = dict(draws.samples)
         rng = np.random.default_rng(np.asarray(jax.random.key_data(key_pred)))
         sigma_draws = samples.get("sigma", sigma)
@@ -201,7 +217,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             observed_data={"y": y},
             dims={"w": ["feature"], "y": ["obs"]},
             coords={"feature": names},
-            attrs={"model": repr(self), "seed": self.seed},
+            attrs={"model": repr(self), "seed": self.seed,
+                   "inference": "Gibbs (bayesreg, scale mixture of normals)" if self.method == "gibbs" else None},
         )
 
     # ------------------------------------------------------------------ prediction
@@ -223,8 +240,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         return X
 
     def _mean_draws(self, X) -> NDArray[np.float64] | None:
-        """(chain, draw, n) draws of the regression function at X (NUTS fits)."""
-        if self.method != "nuts":
+        """(chain, draw, n) draws of the regression function at X (NUTS and Gibbs fits)."""
+        if self.method not in ("nuts", "gibbs"):
             return None
         w = self.fit_result_.draws("w")
         mean = w @ X.T
@@ -233,12 +250,13 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         return mean
 
     def _noise_var(self) -> float:
-        if self.method == "nuts" and "sigma" in self.idata_.posterior:
+        if self.method in ("nuts", "gibbs") and "sigma" in self.idata_.posterior:
             return float(np.mean(self.fit_result_.draws("sigma") ** 2))
-        sigma = self.sigma.scale if isinstance(self.sigma, ScalePrior) else float(self.sigma)
-        if isinstance(self.sigma, ScalePrior) and self.method == "map":
-            sigma = float(self.fit_result_.params["sigma"])
-        return sigma**2
+        if isinstance(self.sigma, PRIOR_TYPES):
+            if self.method == "map":
+                return float(self.fit_result_.params["sigma"]) ** 2
+            raise ValueError("sigma has a prior but this fit holds no draws of it.")
+        return float(self.sigma) ** 2
 
     def predict(self, X: ArrayLike, return_std: bool = False):
         """Posterior predictive mean at X (the plug-in prediction for ``method="map"``).
@@ -256,7 +274,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             var += np.einsum("ij,jk,ik->i", Xc, self.posterior_.cov, Xc)
             if self.fit_intercept:  # the intercept's own variance, sigma^2 / n
                 var += self._noise_var() / self._n_samples
-        elif self.method == "nuts":
+        elif self.method in ("nuts", "gibbs"):
             draws = self._mean_draws(X).reshape(-1, X.shape[0])
             var += draws.var(axis=0)
         return mean, np.sqrt(var)
@@ -266,7 +284,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         predictive for exact fits and from predictive draws for NUTS fits."""
         level = check_level(level)
         X = self._check_X(X)
-        if self.method == "nuts":
+        if self.method in ("nuts", "gibbs"):
             y_draws = self.sample_predictive(X)
             tail = (1 - level) / 2
             return np.quantile(y_draws, tail, axis=0), np.quantile(y_draws, 1 - tail, axis=0)
@@ -280,7 +298,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         """Draws of y at X from the posterior predictive, shape (num_draws, n)."""
         X = self._check_X(X)
         rng = np.random.default_rng(self.seed if seed is None else seed)
-        if self.method == "nuts":
+        if self.method in ("nuts", "gibbs"):
             mean = self._mean_draws(X)
             sigma = (self.fit_result_.draws("sigma") if "sigma" in self.idata_.posterior
                      else np.sqrt(self._noise_var()))
@@ -293,7 +311,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                 b = b + noise / np.sqrt(self._n_samples) * rng.standard_normal(4000)
                 b = b[:, None]
             return w @ X.T + b + noise * rng.standard_normal((4000, X.shape[0]))
-        raise ValueError("sample_predictive needs a posterior: fit with method='nuts' or 'exact'.")
+        raise ValueError("sample_predictive needs a posterior: fit with method='nuts', 'gibbs' or 'exact'.")
 
     # ------------------------------------------------------------------ reporting
     def coef_table(self, level: float = 0.95):
@@ -305,7 +323,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(self.n_features_in_)]))
         table = pd.DataFrame({"coef": self.coef_}, index=pd.Index(names, name="feature"))
         tail = (1 - level) / 2
-        if self.method == "nuts":
+        if self.method in ("nuts", "gibbs"):
             w = self.fit_result_.draws("w").reshape(-1, self.n_features_in_)
             summary = self.fit_result_.summary(var_names=["w"])
             table["sd"] = w.std(axis=0, ddof=1)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from references import laplace_grid_moments, sigma_quadrature
 
 from bayesreg import BayesianLinearRegression, HalfNormal
 from bayesreg.conjugate import linear_normal_posterior
@@ -46,37 +47,6 @@ def _posteriordb(name):
     return np.asarray(d["X"], dtype=float), np.asarray(d["y"], dtype=float)
 
 
-def _sigma_quadrature(X, y, *, tau, sigma_scale, num=4001):
-    """Moments of w and sigma for w ~ N(0, tau^2 I), sigma ~ HalfNormal(sigma_scale): the
-    marginal posterior of sigma on a grid, mixed over the conjugate posterior of w."""
-    n, p = X.shape
-    U, s, Vt = np.linalg.svd(X, full_matrices=False)
-    uy = U.T @ y
-    rest = y @ y - uy @ uy
-
-    def log_post(sig):
-        d = sig[:, None] ** 2 + tau**2 * s**2   # y ~ N(0, sigma^2 I + tau^2 X X')
-        log_lik = -0.5 * ((n - p) * np.log(sig**2) + np.log(d).sum(1) + rest / sig**2 + (uy**2 / d).sum(1))
-        return log_lik - 0.5 * (sig / sigma_scale) ** 2
-
-    coarse = np.geomspace(1e-3, 1e3, 20001) * np.sqrt(rest / n + 1e-12)
-    mode = coarse[np.argmax(log_post(coarse))]
-    grid = np.linspace(mode / 3, mode * 3, num)
-    lp = log_post(grid)
-    assert lp[0] < lp.max() - 40 and lp[-1] < lp.max() - 40  # the grid holds the mass
-    weight = np.exp(lp - lp.max())
-    weight /= weight.sum()
-    shrink = 1.0 / (s**2 / grid[:, None] ** 2 + 1.0 / tau**2)     # (g, p) in the V basis
-    mean_v = shrink * s * uy / grid[:, None] ** 2
-    mean_w = mean_v @ Vt                                           # (g, p)
-    var_w = (shrink[:, :, None] * Vt[None] ** 2).sum(1)            # diag of V diag(shrink) V'
-    e_w = weight @ mean_w
-    sd_w = np.sqrt(weight @ (var_w + mean_w**2) - e_w**2)
-    e_s = weight @ grid
-    sd_s = np.sqrt(weight @ grid**2 - e_s**2)
-    return e_w, sd_w, e_s, sd_s
-
-
 @pytest.mark.parametrize("name", ["sblrc", "sblri"])
 def test_posteriordb_fixed_sigma_matches_exact(name):
     X, y = _posteriordb(name)
@@ -91,7 +61,7 @@ def test_posteriordb_fixed_sigma_matches_exact(name):
 def test_posteriordb_halfnormal_sigma_matches_quadrature(name):
     """The posteriordb model itself: beta ~ N(0, 10), sigma ~ HalfNormal(0, 10)."""
     X, y = _posteriordb(name)
-    e_w, sd_w, e_s, sd_s = _sigma_quadrature(X, y, tau=10.0, sigma_scale=10.0)
+    e_w, sd_w, e_s, sd_s = sigma_quadrature(X, y, tau=10.0, sigma_scale=10.0)
     est = BayesianLinearRegression(prior="normal", tau=10.0, sigma=HalfNormal(10.0), seed=3, **NUTS).fit(X, y)
     fit = est.fit_result_
     assert fit.num_divergences == 0
@@ -100,29 +70,11 @@ def test_posteriordb_halfnormal_sigma_matches_quadrature(name):
     assert_posterior_matches(fit.draws("sigma"), e_s, sd_s)
 
 
-def _laplace_grid_moments(X, y, *, sigma, tau, loc, half_width=9.0, num=2001):
-    """Posterior moments of w under a Laplace prior by brute-force grid quadrature."""
-    p = X.shape[1]
-    ols = np.linalg.lstsq(X, y, rcond=None)[0]
-    sd = sigma * np.sqrt(np.diag(np.linalg.inv(X.T @ X)))
-    axes = [np.linspace(min(ols[j], loc[j]) - half_width * sd[j], max(ols[j], loc[j]) + half_width * sd[j], num)
-            for j in range(p)]
-    mesh = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, p)
-    G, c = X.T @ X, X.T @ y
-    quad = np.einsum("ij,jk,ik->i", mesh, G, mesh) - 2 * mesh @ c
-    logp = -quad / (2 * sigma**2) - np.abs(mesh - loc).sum(axis=1) / tau
-    weight = np.exp(logp - logp.max())
-    weight /= weight.sum()
-    mean = weight @ mesh
-    sdev = np.sqrt(weight @ mesh**2 - mean**2)
-    return mean, sdev
-
-
 @pytest.mark.parametrize("p, tau, loc", [(1, 0.3, 0.0), (1, 0.5, 0.8), (2, 0.4, 0.0)])
 def test_laplace_prior_nuts_matches_quadrature(p, tau, loc):
     data = simulate_regression(12, p, sigma=1.0, coef_scale=0.4, correlation=0.5, seed=10 + p)
     loc_vec = np.full(p, loc)
-    mean, sd = _laplace_grid_moments(data.X, data.y, sigma=1.0, tau=tau, loc=loc_vec)
+    mean, sd = laplace_grid_moments(data.X, data.y, sigma=1.0, tau=tau, loc=loc_vec)
     est = BayesianLinearRegression(prior="laplace", tau=tau, sigma=1.0, loc=loc, seed=4, **NUTS).fit(data.X, data.y)
     assert est.fit_result_.num_divergences == 0
     _check_all(est.fit_result_.draws("w"), mean, sd)

@@ -13,7 +13,7 @@ from ._common import (
     positive_float,
 )
 
-METHODS = ("nuts", "map", "exact")
+METHODS = ("nuts", "gibbs", "map", "exact")
 
 
 def _scale(text: str):
@@ -47,8 +47,11 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma", type=_scale, default="ols", metavar="S|ols",
                    help="noise sd, fixed; 'ols' uses the OLS residual sd (default). With "
                         "--sigma-prior it is that prior's scale.")
-    p.add_argument("--sigma-prior", choices=("halfnormal", "halfcauchy"),
-                   help="sample sigma from this prior (scale --sigma)")
+    p.add_argument("--sigma-prior", choices=("halfnormal", "halfcauchy", "invgamma"),
+                   help="sample sigma from this prior: scale --sigma, or for invgamma sigma^2 ~ "
+                        "InvGamma(--sigma-ig)")
+    p.add_argument("--sigma-ig", default="0.001,0.001", metavar="A,B",
+                   help="concentration and rate of the InvGamma prior on sigma^2 (default 0.001,0.001)")
     p.add_argument("--loc", type=_loc, default=0.0, metavar="V",
                    help="prior location: one number, or one per feature separated by commas")
     p.add_argument("--fit-intercept", action=argparse.BooleanOptionalAction, default=True,
@@ -68,7 +71,7 @@ def register(sub) -> None:
     p.add_argument("--scale-by-sigma", action="store_true",
                    help="w_j | sigma ~ Laplace(loc_j, sigma * tau) (Park & Casella)")
     p.add_argument("--method", type=_methods, default=["nuts", "map"], metavar="M[,M]",
-                   help="nuts, map, exact, or several comma-separated (default nuts,map)")
+                   help="nuts, gibbs, map, exact, or several comma-separated (default nuts,map)")
     p.add_argument("--save", metavar="DIR", help="save the fitted model (NUTS if run, else the first) to DIR")
     add_nuts_options(p, num_chains=2)
     add_output_options(p)
@@ -129,16 +132,23 @@ def _sigma(args, data) -> float:
 def run_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .. import HalfCauchy, HalfNormal
+    from .. import HalfCauchy, HalfNormal, InverseGamma
     from ..regression import BayesianLinearRegression
     from ..tables import format_table
 
     data = _load(args)
-    if args.sigma_prior and args.sigma == "ols":
+    if args.sigma_prior in ("halfnormal", "halfcauchy") and args.sigma == "ols":
         raise ValueError("with --sigma-prior, --sigma is the prior's scale: give it a number.")
     sigma_value = _sigma(args, data)
     priors = {"halfnormal": HalfNormal, "halfcauchy": HalfCauchy}
-    sigma = priors[args.sigma_prior](sigma_value) if args.sigma_prior else sigma_value
+    if args.sigma_prior == "invgamma":
+        try:
+            a, b = (float(v) for v in args.sigma_ig.split(","))
+        except ValueError:
+            raise ValueError(f"--sigma-ig must be two numbers A,B; got {args.sigma_ig!r}.") from None
+        sigma = InverseGamma(a, b)
+    else:
+        sigma = priors[args.sigma_prior](sigma_value) if args.sigma_prior else sigma_value
     tau = priors[args.tau_prior](args.tau) if args.tau_prior else args.tau
     print(f"data: {data.source}; target {data.target_name}")
     print(f"model: {args.prior} prior, tau = {tau}, sigma = {sigma}, loc = {args.loc}, "
@@ -154,13 +164,14 @@ def run_fit(args: argparse.Namespace) -> int:
         ).fit(X, data.y)
         fits[method] = est
         table = est.coef_table()
-        label = {"nuts": "posterior mean (NUTS)", "exact": "posterior mean (exact)",
-                 "map": "MAP"}[method]
+        label = {"nuts": "posterior mean (NUTS)", "gibbs": "posterior mean (Gibbs)",
+                 "exact": "posterior mean (exact)", "map": "MAP"}[method]
         print(format_table(table, f"{label}: {len(table)} coefficients, intercept {est.intercept_:.4g}"))
         print()
         columns[label] = table["coef"]
-        if method == "nuts":
-            print(f"NUTS: {est.fit_result_.num_chains} chains x {est.fit_result_.num_draws} draws, "
+        if method in ("nuts", "gibbs"):
+            name = "NUTS" if method == "nuts" else "Gibbs"
+            print(f"{name}: {est.fit_result_.num_chains} chains x {est.fit_result_.num_draws} draws, "
                   f"{est.fit_result_.num_divergences} divergences")
             for problem in est.fit_result_.convergence_problems():
                 print(f"warning: {problem}")
@@ -180,7 +191,7 @@ def run_fit(args: argparse.Namespace) -> int:
                  for m, est in fits.items()},
     }
     if args.save:
-        chosen = fits.get("nuts") or next(iter(fits.values()))
+        chosen = fits.get("nuts") or fits.get("gibbs") or next(iter(fits.values()))
         path = chosen.save(args.save)
         print(f"saved {chosen.method} fit to {path}")
         results["saved"] = str(path)
@@ -207,9 +218,10 @@ def _fit_figures(args, fits, data) -> dict:
     ax = plot_coef_comparison(data.feature_names, estimates, intervals=intervals)
     ax.set_title("Coefficients (lines: 95% intervals)")
     figures["coefficients"] = ax.figure
-    if "nuts" in fits:
+    sampled = fits.get("nuts") or fits.get("gibbs")
+    if sampled is not None:
         az = arviz()
-        idata = fits["nuts"].idata_
+        idata = sampled.idata_
         var_names = [v for v in ("w", "sigma", "tau") if v in idata.posterior]
         figures["trace"] = az.plot_trace(idata, var_names=var_names).ravel()[0].figure
         figures["rank"] = az.plot_rank(idata, var_names=["w"]).ravel()[0].figure

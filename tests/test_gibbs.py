@@ -1,0 +1,93 @@
+"""The Gibbs sampler for the Laplace prior: against quadrature, against NUTS, reproducible."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from numpyro.diagnostics import effective_sample_size
+from references import laplace_grid_moments
+
+import bayesreg
+from bayesreg import BayesianLinearRegression, HalfNormal, InverseGamma
+from bayesreg.datasets import load_diabetes_data, simulate_regression
+from bayesreg.gibbs import gibbs_data, inverse_gaussian, run_gibbs, run_gibbs_batched
+from bayesreg.sampling import NUTSSettings
+from bayesreg.testing import assert_posterior_matches, assert_within_mcse
+
+GIBBS = dict(method="gibbs", num_warmup=500, num_samples=2000, num_chains=4, progress=False)
+
+
+def test_inverse_gaussian_moments():
+    mean, shape = np.array([0.5, 2.0, 40.0]), 3.0
+    x = np.asarray(inverse_gaussian(jax.random.key(0), jnp.broadcast_to(mean, (100_000, 3)), shape))
+    for j in range(3):
+        assert_within_mcse(x[None, :, j], mean[j])                          # E = mean
+        assert_within_mcse((x[None, :, j] - mean[j]) ** 2, mean[j] ** 3 / shape)  # Var = mean^3 / shape
+
+
+@pytest.mark.parametrize("p, tau, loc", [(1, 0.3, 0.0), (2, 0.4, 0.5)])
+def test_gibbs_matches_quadrature(p, tau, loc):
+    data = simulate_regression(12, p, sigma=1.0, coef_scale=0.4, correlation=0.5, seed=10 + p)
+    mean, sd = laplace_grid_moments(data.X, data.y, sigma=1.0, tau=tau, loc=np.full(p, loc))
+    est = BayesianLinearRegression(tau=tau, sigma=1.0, loc=loc, seed=1, **GIBBS).fit(data.X, data.y)
+    w = est.fit_result_.draws("w")
+    for j in range(p):
+        assert_posterior_matches(w[..., j], mean[j], sd[j])
+
+
+def _agree(a, b, z=4.0):
+    """Two samplers' means agree within their combined Monte Carlo error."""
+    se = [np.std(x, ddof=1) / np.sqrt(float(effective_sample_size(x))) for x in (a, b)]
+    gap = abs(a.mean() - b.mean())
+    assert gap <= z * np.hypot(*se), (a.mean(), b.mean(), se)
+
+
+def test_park_casella_gibbs_agrees_with_nuts_on_diabetes():
+    """Sigma-scaled Laplace prior, sigma^2 ~ InvGamma(1, 1), intercept integrated out."""
+    data = load_diabetes_data()
+    kw = dict(prior="laplace", tau=0.2, sigma=InverseGamma(1.0, 1.0), scale_by_sigma=True, fit_intercept=True)
+    gibbs = BayesianLinearRegression(seed=0, **kw, **GIBBS).fit(data.X, data.y)
+    nuts = BayesianLinearRegression(seed=0, method="nuts", num_warmup=500, num_samples=1000, num_chains=4,
+                                    progress=False, **kw).fit(data.X, data.y)
+    assert nuts.fit_result_.num_divergences == 0
+    for name in ("w", "sigma"):
+        a, b = gibbs.fit_result_.draws(name), nuts.fit_result_.draws(name)
+        for j in range(a.shape[-1] if a.ndim == 3 else 1):
+            _agree(a[..., j] if a.ndim == 3 else a, b[..., j] if b.ndim == 3 else b)
+    summary = gibbs.fit_result_.summary()
+    assert {"ess_bulk", "ess_tail", "r_hat"} <= set(summary.columns)
+    assert summary["ess_bulk"].min() > 400 and summary["r_hat"].max() < 1.01
+
+
+def test_same_seed_same_draws_and_batched_equals_single():
+    data = simulate_regression(30, 3, seed=2)
+    kw = dict(tau=0.5, sigma=1.0, num_warmup=50, num_samples=100, num_chains=2, method="gibbs", progress=False)
+    a = BayesianLinearRegression(seed=3, **kw).fit(data.X, data.y).fit_result_.draws("w")
+    b = BayesianLinearRegression(seed=3, **kw).fit(data.X, data.y).fit_result_.draws("w")
+    np.testing.assert_array_equal(a, b)
+    settings = NUTSSettings(num_warmup=50, num_samples=100, num_chains=2)
+    rng = np.random.default_rng(0)
+    sets = [gibbs_data(rng.normal(size=(30, 3)), rng.normal(size=30), loc=0.0, tau=0.5, sigma=1.0,
+                       sigma_prior=(2.0, 1.0)) for _ in range(3)]
+    batch = {k: np.stack([s[k] for s in sets]) for k in sets[0]}
+    together = run_gibbs_batched(jax.random.key(5), batch, settings=settings)
+    for r, key in enumerate(jax.random.split(jax.random.key(5), 3)):
+        alone = run_gibbs(key, sets[r], settings=settings)
+        np.testing.assert_allclose(together.samples["w"][r], alone.samples["w"], rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(together.samples["sigma"][r], alone.samples["sigma"], rtol=1e-8)
+
+
+def test_gibbs_fit_saves_and_loads(tmp_path):
+    data = simulate_regression(30, 3, seed=4)
+    est = BayesianLinearRegression(tau=0.5, sigma=InverseGamma(2.0, 1.0), seed=0, method="gibbs",
+                                   num_warmup=100, num_samples=200, num_chains=2).fit(data.X, data.y)
+    loaded = bayesreg.load(est.save(tmp_path / "g"))
+    assert repr(loaded.sigma) == "InverseGamma(2, 1)"
+    np.testing.assert_array_equal(loaded.predict(data.X, return_std=True)[1], est.predict(data.X, return_std=True)[1])
+
+
+@pytest.mark.parametrize("kwargs", [dict(prior="normal"), dict(sigma=HalfNormal(1.0)),
+                                    dict(tau=bayesreg.HalfCauchy(1.0))])
+def test_gibbs_refuses_models_it_cannot_sample(kwargs):
+    with pytest.raises(ValueError, match="method='gibbs' needs prior='laplace', a fixed tau"):
+        BayesianLinearRegression(method="gibbs", **kwargs).fit(np.ones((5, 2)), np.arange(5.0))
