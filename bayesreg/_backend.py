@@ -3,6 +3,11 @@
 * **float64.** Posterior standard deviations can be 1e-3 of the coefficients and real
   design matrices have columns of scale 100+, so bayesreg computes in double precision
   (``jax_enable_x64``), as NumPyro recommends for MCMC on such problems.
+* **Persistent compilation cache.** Compiled samplers are stored on disk, so a fresh
+  process does not compile the same program again (tracing still runs). The folder is
+  ``$BAYESREG_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/bayesreg/jax`` (``~/.cache/...``);
+  ``BAYESREG_CACHE_DIR=off`` disables it and ``bayesreg cache clear`` empties it. A cache
+  hit gives the very same executable: same seed, same draws, cache or not.
 * **Host devices.** JAX sees one CPU device by default, so chains could only run one
   after another. Unless the user already chose (``XLA_FLAGS`` names a device count) and
   before JAX starts its backend, we ask for one device per core so that NUTS chains run
@@ -40,9 +45,39 @@ def _import_numpyro_quietly() -> None:
         import numpyro  # noqa: F401
 
 
+def cache_dir():
+    """The persistent compilation cache folder, or None when disabled."""
+    from pathlib import Path
+
+    value = os.environ.get("BAYESREG_CACHE_DIR")
+    if value is not None:
+        if value.strip().lower() in ("", "0", "off", "none", "false", "no"):
+            return None
+        return Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "bayesreg" / "jax"
+
+
+def _enable_compilation_cache(jax) -> None:
+    if jax.config.jax_compilation_cache_dir:  # the user chose one already
+        return
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    if not os.access(folder, os.W_OK):
+        return
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
 def configure() -> None:
     _request_host_devices()
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    _enable_compilation_cache(jax)
     _import_numpyro_quietly()

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..exceptions import ModelFileError
-from . import evaluation, gaussian_mean, mlp, naive_bayes, regression
+from . import cache, evaluation, gaussian_mean, mlp, naive_bayes, regression
 
-COMMANDS = (gaussian_mean, regression, evaluation, naive_bayes, mlp)
+COMMANDS = (gaussian_mean, regression, evaluation, naive_bayes, mlp, cache)
 
 
 def build_parser() -> argparse.ArgumentParser:
