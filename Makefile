@@ -1,6 +1,7 @@
 # make demo   - create .venv, install, run the end-to-end demo (plots and tables in out/demo)
 # make test   - create .venv, install with dev extras, run lint and the whole test suite
-# make bench  - the slow statistical checks, then the benchmarks (writes benchmarks/RESULTS.md)
+# make bench  - install the peer tools (bench extra), run the slow checks and the side-by-side
+#               benchmarks; writes benchmarks/RESULTS.md (up to ~30 minutes)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,6 +22,10 @@ $(BIN)/python:
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	touch $@
 
 demo: $(VENV)/.installed-dev
@@ -44,7 +49,7 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m pytest -m slow
 	$(BIN)/python benchmarks/run.py
 
