@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 from . import conjugate, likelihood, models
 from ._validation import check_1d, check_option, check_positive
 from .conjugate import Normal
+from .diagnostics import warn_if_unconverged
 from .optimize import find_map
 from .results import MAPEstimate, PosteriorFit
 from .sampling import NUTSSettings, run_nuts
@@ -92,7 +93,8 @@ class GaussianMean:
     ) -> PosteriorFit:
         """Fit the NumPyro model by NUTS.
 
-        Returns a :class:`~bayesreg.results.PosteriorFit` whose ``idata`` holds the
+        Warns (:class:`~bayesreg.ConvergenceWarning`) on divergences, R-hat > 1.01 or bulk/tail
+        ESS below 100 per chain. Returns a :class:`~bayesreg.results.PosteriorFit` whose ``idata`` holds the
         posterior of ``mu``, the posterior predictive (``x_new``, one new observation
         per draw, and replicated data ``x`` when it fits in memory), the pointwise
         log-likelihood, the observed data and the sampler statistics.
@@ -112,7 +114,7 @@ class GaussianMean:
             mean = np.broadcast_to(mu[..., None], mu.shape + (x.size,))
             predictive["x"] = likelihood.normal_replicates(mean, self.sigma, rng=rng)
             log_lik["x"] = likelihood.normal_log_likelihood(x, mean, self.sigma)
-        return PosteriorFit.from_draws(
+        fit = PosteriorFit.from_draws(
             draws,
             posterior_predictive=predictive,
             log_likelihood=log_lik,
@@ -120,6 +122,8 @@ class GaussianMean:
             dims={"x": ["obs"]},
             attrs={"model": repr(self), "seed": seed},
         )
+        warn_if_unconverged(fit.convergence_problems())
+        return fit
 
     def find_map(self, x: ArrayLike, *, init: float | None = None) -> MAPEstimate:
         """MAP of mu by L-BFGS on the NumPyro model's log joint density (not the closed form)."""

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from . import likelihood, models
 from ._validation import check_2d, check_level, check_option, check_X_y
 from .conjugate import MultivariateNormal, linear_normal_posterior
+from .diagnostics import warn_if_unconverged
 from .exceptions import NotFittedError
 from .lasso import lasso_map
 from .optimize import find_map
@@ -156,6 +157,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             self.coef_ = _map_coef(self.fit_result_)
         else:
             fit = self._fit_sampler(X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family)
+            warn_if_unconverged(fit.convergence_problems())
             self.fit_result_ = fit
             self.idata_ = fit.idata
             self.coef_ = fit.draws("w").reshape(-1, n_features).mean(axis=0)
@@ -189,8 +191,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                               sigma_prior=sigma if sigma_family else None, centered=bool(self.fit_intercept))
             draws = run_gibbs(key_mcmc, data, settings=settings, scale_by_sigma=bool(self.scale_by_sigma))
         else:
+            # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
             static, data = self._model_kwargs(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
-            draws = run_nuts(models.linear_regression, key_mcmc, data, static=static,
+            del data["X"], data["y"]
+            data.update(G=Xc.T @ Xc, c=Xc.T @ yc, yy=float(yc @ yc), n=float(Xc.shape[0]))
+            draws = run_nuts(models.linear_regression_gram, key_mcmc, data, static=static,
                              settings=settings, progress=self.progress,
                              desc=f"NUTS {self.prior} regression")
         samples = dict(draws.samples)

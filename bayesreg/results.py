@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._arviz import arviz
-from .diagnostics import convergence_problems
+from .diagnostics import convergence_problems, quick_diagnostics
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,9 @@ class PosteriorFit:
         return table[[c for c in order if c in table.columns]]
 
     def convergence_problems(self) -> list[str]:
-        return convergence_problems(self.summary(), self.num_divergences, self.num_chains)
+        """Divergences, split R-hat > 1.01, bulk or tail ESS < 100 per chain (as text)."""
+        draws = {name: self.idata.posterior[name].values for name in self.idata.posterior.data_vars}
+        return convergence_problems(quick_diagnostics(draws), self.num_divergences, self.num_chains)
 
     def report(self, var_names: Sequence[str] | None = None) -> str:
         """The summary table as text, with divergences and any convergence problems."""

@@ -143,7 +143,7 @@ from bayesreg.plotting import plot_coef_comparison, plot_regularization_path""")
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
 SEED = 0
 TAU = 10.0
-NUTS = dict(num_warmup=300, num_samples=300, num_chains=2) if FAST else dict(num_warmup=1000, num_samples=1000, num_chains=4)
+NUTS = dict(num_warmup=500, num_samples=1000, num_chains=2) if FAST else dict(num_warmup=1000, num_samples=1000, num_chains=4)
 TAUS = np.logspace(-1, 3, 5 if FAST else 15)"""),
         ("md", """## 1. Data and the noise scale
 
@@ -203,8 +203,7 @@ Over a grid of $\\tau$ (smaller = stronger prior): MAP coefficients hit zero exa
 posterior means shrink smoothly, and both reach the prior location as $\\tau \\to 0$. All the NUTS
 fits along the path share one compiled sampler."""),
         ("code", """path = regularization_path(data.X, y, TAUS, prior="laplace", sigma=SIGMA, fit_intercept=True,
-                           feature_names=data.feature_names, seed=SEED,
-                           num_warmup=NUTS["num_warmup"], num_samples=NUTS["num_samples"])
+                           feature_names=data.feature_names, seed=SEED, **NUTS)
 plot_regularization_path(path)
 plt.tight_layout()"""),
         ("md", """## 6. Prior knowledge: a prior centred on $v$

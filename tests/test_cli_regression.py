@@ -59,8 +59,8 @@ def test_bad_csv_is_one_clear_line(tmp_path, capsys, content, extra, message):
 
 def test_fit_argument_errors(capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["fit", "--data", "diabetes", "--method", "gibbs"])
-    assert exc.value.code == 2 and "choose from nuts, map, exact" in capsys.readouterr().err
+        main(["fit", "--data", "diabetes", "--method", "vi"])
+    assert exc.value.code == 2 and "choose from nuts, gibbs, map, exact" in capsys.readouterr().err
     assert main(["fit", "--data", "nope.csv"]) == 2
     assert "--data file not found: nope.csv" in capsys.readouterr().err
     assert main(["fit", "--data", "diabetes", "--method", "exact"]) == 2

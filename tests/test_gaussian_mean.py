@@ -58,6 +58,7 @@ def test_fit_holds_all_inference_data_groups():
     assert "divergences: 0" in fit.report()
 
 
+@pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")  # a deliberately tiny run
 def test_same_seed_same_draws_and_different_seed_different_draws():
     x = simulate_gaussian_mean(10, mu=1.0, sigma=1.0, seed=0)
     model = GaussianMean()
@@ -85,3 +86,14 @@ def test_sample_rejects_bad_settings():
         GaussianMean().sample([1.0], num_samples=0)
     with pytest.raises(ValueError, match="chain_method must be one of"):
         GaussianMean().sample([1.0], chain_method="threads")
+
+
+def test_a_run_too_short_to_trust_warns_and_names_the_problem():
+    from bayesreg import ConvergenceWarning
+
+    x = simulate_gaussian_mean(10, mu=1.0, sigma=1.0, seed=0)
+    # every problem found is its own warning; each names what is wrong and what to do
+    with pytest.warns(ConvergenceWarning, match=r"(ess_(bulk|tail) below 400|R-hat > 1.01|divergent)") as caught:
+        fit = GaussianMean().sample(x, num_warmup=20, num_samples=30, num_chains=4, seed=0)
+    assert any("ess_bulk below 400" in str(w.message) and "draw more samples" in str(w.message) for w in caught)
+    assert len(caught) == len(fit.convergence_problems())

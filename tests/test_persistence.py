@@ -7,6 +7,8 @@ import bayesreg
 from bayesreg import BayesianLinearRegression, HalfNormal, ModelFileError
 from bayesreg.datasets import simulate_regression
 
+# the NUTS fits here are deliberately tiny: these tests are about files, not convergence
+pytestmark = pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")
 DATA = simulate_regression(30, 3, seed=0)
 FAST_NUTS = dict(method="nuts", num_warmup=150, num_samples=150, num_chains=2, progress=False)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..exceptions import ModelFileError
+from ..exceptions import ConvergenceWarning, ModelFileError
 from . import cache, evaluation, gaussian_mean, mlp, naive_bayes, regression
 
 COMMANDS = (gaussian_mean, regression, evaluation, naive_bayes, mlp, cache)
@@ -41,7 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        # commands print convergence problems in their own output, so the library's
+        # ConvergenceWarning would only repeat them
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return int(args.run(args) or 0)
     except (ValueError, TypeError, ModelFileError, OSError) as err:
         print(f"bayesreg {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -68,6 +68,8 @@ def run_compare(args: argparse.Namespace) -> int:
           f"tau = {args.tau:g}, sigma = {sigma:.4g}\n")
     print(format_table(table, "Point estimates on held-out data (SE: standard errors; paired differences "
                               "are MSE(row) - MSE(posterior mean))"))
+    for problem in fits["nuts"].fit_result_.convergence_problems():
+        print(f"warning: {problem}")
     figures = {}
     if args.out is not None:
         import matplotlib
