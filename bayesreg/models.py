@@ -37,6 +37,15 @@ def _scale_site(name, value, family):
     raise ValueError(f"unknown scale prior {family!r}")
 
 
+def _coefficients(n_features, *, loc, tau, sigma, prior, sigma_prior, tau_prior, scale_by_sigma):
+    """The prior part of both regression models: sigma, tau and w; returns (w, sigma)."""
+    sigma = _scale_site("sigma", sigma, sigma_prior)
+    tau = _scale_site("tau", tau, tau_prior)
+    scale = sigma * tau if scale_by_sigma else tau
+    family = dist.Laplace if prior == "laplace" else dist.Normal
+    return numpyro.sample("w", family(loc, scale).expand([n_features]).to_event(1)), sigma
+
+
 def linear_regression(
     X,
     y=None,
@@ -60,11 +69,8 @@ def linear_regression(
     (sqrt(2 pi / n) is constant), which matters only when sigma is sampled.
     """
     n_samples, n_features = X.shape
-    sigma = _scale_site("sigma", sigma, sigma_prior)
-    tau = _scale_site("tau", tau, tau_prior)
-    scale = sigma * tau if scale_by_sigma else tau
-    family = dist.Laplace if prior == "laplace" else dist.Normal
-    w = numpyro.sample("w", family(loc, scale).expand([n_features]).to_event(1))
+    w, sigma = _coefficients(n_features, loc=loc, tau=tau, sigma=sigma, prior=prior, sigma_prior=sigma_prior,
+                             tau_prior=tau_prior, scale_by_sigma=scale_by_sigma)
     if centered and sigma_prior is not None:
         numpyro.factor("intercept_integral", jnp.log(sigma))
     with numpyro.plate("data", n_samples):
@@ -94,12 +100,8 @@ def linear_regression_gram(
     leapfrog step. There is no observed site: pointwise log-likelihoods and replicated data
     are computed from the draws afterwards.
     """
-    n_features = c.shape[0]
-    sigma = _scale_site("sigma", sigma, sigma_prior)
-    tau = _scale_site("tau", tau, tau_prior)
-    scale = sigma * tau if scale_by_sigma else tau
-    family = dist.Laplace if prior == "laplace" else dist.Normal
-    w = numpyro.sample("w", family(loc, scale).expand([n_features]).to_event(1))
+    w, sigma = _coefficients(c.shape[0], loc=loc, tau=tau, sigma=sigma, prior=prior, sigma_prior=sigma_prior,
+                             tau_prior=tau_prior, scale_by_sigma=scale_by_sigma)
     rss = yy - 2.0 * w @ c + w @ G @ w
     n_eff = n - 1 if (centered and sigma_prior is not None) else n
     numpyro.factor("likelihood", -n_eff * jnp.log(sigma) - rss / (2.0 * sigma**2))

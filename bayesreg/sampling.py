@@ -245,6 +245,13 @@ def run_nuts(
         finally:
             with _bar_lock:
                 _active_bar = None
+    return _to_draws(samples, stats, settings)
+
+
+def _to_draws(samples, stats, settings: NUTSSettings) -> NUTSDraws:
+    """numpy arrays, plus the tree depth that ArviZ reports (from the leapfrog count)."""
+    samples = {k: np.asarray(v) for k, v in samples.items()}
+    stats = {k: np.asarray(v) for k, v in stats.items()}
     stats["tree_depth"] = np.floor(np.log2(np.maximum(stats["n_steps"], 1))).astype(np.int64) + 1
     return NUTSDraws(samples=samples, stats=stats, settings=settings)
 
@@ -285,7 +292,4 @@ def run_nuts_batched(
         _BATCHED[cache_key] = runner
     keys = jax.vmap(lambda k: jax.random.split(k, settings.num_chains))(jax.random.split(rng_key, num_reps))
     samples, stats = runner(keys, data)
-    samples = {k: np.asarray(v) for k, v in samples.items()}
-    stats = {k: np.asarray(v) for k, v in stats.items()}
-    stats["tree_depth"] = np.floor(np.log2(np.maximum(stats["n_steps"], 1))).astype(np.int64) + 1
-    return NUTSDraws(samples=samples, stats=stats, settings=settings)
+    return _to_draws(samples, stats, settings)
