@@ -142,13 +142,10 @@ def _one_chain(rng_key, data, *, model, static, settings: NUTSSettings, progress
         rng_key=key_kernel,
     )
 
-    def warmup_step(state, i):
-        _maybe_tick(i, progress)
-        return sample_kernel(state, model_kwargs=data), None
-
-    state, _ = jax.lax.scan(warmup_step, state, jnp.arange(settings.num_warmup))
-
-    def sample_step(state, i):
+    # One scan over warmup and sampling (the kernel adapts while state.i < num_warmup), so
+    # the NUTS kernel is traced once, not twice: tracing, not XLA, is what a fresh process
+    # with a warm compilation cache still pays for. Warmup outputs are dropped afterwards.
+    def step(state, i):
         _maybe_tick(i, progress)
         state = sample_kernel(state, model_kwargs=data)
         z = constrain_fn(model, (), kwargs, state.z, return_deterministic=True)
@@ -162,7 +159,8 @@ def _one_chain(rng_key, data, *, model, static, settings: NUTSSettings, progress
         }
         return state, (z, stats)
 
-    _, (samples, stats) = jax.lax.scan(sample_step, state, jnp.arange(settings.num_samples))
+    _, out = jax.lax.scan(step, state, jnp.arange(settings.num_warmup + settings.num_samples))
+    samples, stats = jax.tree.map(lambda a: a[settings.num_warmup:], out)
     return samples, stats
 
 
@@ -286,10 +284,14 @@ def run_nuts_batched(
     cache_key = (model, tuple(sorted(static.items())), settings)
     runner = _BATCHED.get(cache_key)
     if runner is None:
+        # one flat vmap over (replicate, chain) pairs: nesting a vmap over chains inside a
+        # vmap over replicates makes JAX trace NUTS's while loops several times over
         chain = partial(_one_chain, model=model, static=static, settings=settings, progress=False)
-        per_dataset = jax.vmap(chain, in_axes=(0, None))  # chains of one replicate
-        runner = jax.jit(jax.vmap(per_dataset, in_axes=(0, 0)))
+        runner = jax.jit(jax.vmap(chain, in_axes=(0, 0)))
         _BATCHED[cache_key] = runner
-    keys = jax.vmap(lambda k: jax.random.split(k, settings.num_chains))(jax.random.split(rng_key, num_reps))
-    samples, stats = runner(keys, data)
-    return _to_draws(samples, stats, settings)
+    chains = settings.num_chains
+    keys = jax.vmap(lambda k: jax.random.split(k, chains))(jax.random.split(rng_key, num_reps)).reshape(-1)
+    flat = {k: jnp.repeat(v, chains, axis=0) for k, v in data.items()}
+    samples, stats = runner(keys, flat)
+    unflat = {k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in {**samples}.items()}
+    return _to_draws(unflat, {k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in stats.items()}, settings)
