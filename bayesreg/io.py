@@ -22,6 +22,14 @@ from numpy.typing import NDArray
 from .exceptions import ModelFileError
 
 
+def default_mode(*, directory: bool = False) -> int:
+    """The permissions a plain ``open``/``mkdir`` would give under the current umask
+    (``mkstemp`` and ``mkdtemp`` create private 0600/0700 files, wrong for saved results)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``.
@@ -35,6 +43,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, default_mode())
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

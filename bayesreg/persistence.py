@@ -25,7 +25,7 @@ from ._arviz import arviz
 from ._version import __version__
 from .conjugate import MultivariateNormal
 from .exceptions import ModelFileError
-from .io import read_json, to_jsonable
+from .io import default_mode, read_json, to_jsonable
 from .lasso import LassoSolution
 from .priors import prior_from_json, prior_to_json
 from .results import MAPEstimate, PosteriorFit
@@ -89,6 +89,7 @@ def save(est, path: str | os.PathLike[str]) -> Path:
         if isinstance(est.fit_result_, PosteriorFit):
             est.fit_result_.idata.to_netcdf(str(staging / "posterior.nc"))
         (staging / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        os.chmod(staging, default_mode(directory=True))
         _swap_in(staging, target)
     finally:
         if staging.exists():

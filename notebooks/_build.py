@@ -365,6 +365,21 @@ print(network)
 print(f"validation accuracy after {len(history.epoch)} epochs: {history.final_val_acc:.3f} "
       f"(chance: 0.1), {history.seconds:.1f} s")
 plot_learning_curves(history, title="2 layers, width 16, sigmoid, step 0.01");"""),
+        ("md", """The command line trains the same network and saves it with its metadata:
+`bayesreg mlp train --data mnist5k --epochs 200 --seed 102 --save models/mnist_mlp.npz`. The saved copy
+in `models/` loads back with its architecture and pixel scaling:"""),
+        ("code", """from pathlib import Path
+
+import bayesreg
+from bayesreg.mlp import load_network
+from bayesreg.mlp.training import evaluate
+
+saved_path = Path(bayesreg.__file__).resolve().parents[1] / "models" / "mnist_mlp.npz"
+saved, meta = load_network(saved_path)
+print(saved)
+print("saved with validation accuracy", round(meta["final_val_acc"], 3), "| scaling:", meta["scaling"]["kind"])
+split_saved = load_split("mnist5k", seed=meta["config"]["seed"])
+print("re-evaluated:", round(evaluate(saved, SoftmaxCrossEntropy(), split_saved.X_val, split_saved.y_val)[1], 3))"""),
         ("md", """## 3. Step size
 
 Too small and nothing moves; too large and the sigmoid units saturate and the loss thrashes."""),

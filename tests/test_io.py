@@ -63,6 +63,16 @@ def test_failed_write_leaves_previous_file_intact(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model.json"]  # no temp file left
 
 
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    path = write_json(tmp_path / "r.json", {"a": 1})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
 def test_read_json_errors(tmp_path):
     with pytest.raises(ModelFileError, match="not found"):
         read_json(tmp_path / "none.json")
