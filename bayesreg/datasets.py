@@ -70,6 +70,18 @@ def simulate_regression(n_samples: int, n_features: int, *, n_nonzero: int | Non
                           true_coef=w)
 
 
+def ols_residual_sd(X, y, *, fit_intercept: bool = True) -> float:
+    """Residual standard deviation of ordinary least squares (with an intercept column when
+    ``fit_intercept``), on n - p degrees of freedom: a plug-in value for a fixed sigma."""
+    X = np.column_stack([np.ones(len(y)), X]) if fit_intercept else np.asarray(X)
+    dof = len(y) - X.shape[1]
+    if dof <= 0:
+        raise ValueError(f"the OLS residual sd needs more samples ({len(y)}) than coefficients ({X.shape[1]}); "
+                         "give sigma a number.")
+    resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+    return float(np.sqrt(resid @ resid / dof))
+
+
 def read_regression_csv(path, *, target: str | None = None) -> RegressionData:
     """A CSV with a header row and numeric columns; ``target`` names y (default: last).
 

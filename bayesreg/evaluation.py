@@ -126,8 +126,8 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
                      "exact_zeros": int(np.sum(coef == np.broadcast_to(loc, coef.shape)))})
     draws_pred = nuts.sample_predictive(X_test, seed=seed).mean(axis=0)
     mse = test_mse(np.zeros(X_test.shape[1]), X_test, y_test - draws_pred)
+    diff = paired_mse_difference(draws_pred, pred_mean, y_test)
     rows.append({"estimate": "posterior predictive mean (draws)", "test_mse": mse.mean, "test_mse_se": mse.se,
-                 "minus_posterior_mean": paired_mse_difference(draws_pred, pred_mean, y_test).mean,
-                 "difference_se": paired_mse_difference(draws_pred, pred_mean, y_test).se,
+                 "minus_posterior_mean": diff.mean, "difference_se": diff.se,
                  "posterior_expected_mse": np.nan, "pe_mse_mcse": np.nan, "exact_zeros": 0})
     return pd.DataFrame(rows).set_index("estimate"), {"map": map_fit, "nuts": nuts}

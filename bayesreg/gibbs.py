@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_solve, solve_triangular
 
+from .likelihood import sufficient_statistics
 from .sampling import NUTSDraws, NUTSSettings
 
 
@@ -95,9 +96,9 @@ def gibbs_data(X, y, *, loc, tau, sigma, sigma_prior=None, centered: bool = Fals
     ``sigma`` is the fixed noise sd, or (with ``sigma_prior=(a, b)`` for sigma^2 ~
     InvGamma(a, b)) only a starting value.
     """
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    n, p = X.shape
-    data = {"G": X.T @ X, "c": X.T @ y, "yy": y @ y, "n_eff": float(n - 1 if centered else n),
+    stats = sufficient_statistics(X, y)
+    n, p = np.shape(X)
+    data = {"G": stats["G"], "c": stats["c"], "yy": stats["yy"], "n_eff": float(n - 1 if centered else n),
             "loc": np.broadcast_to(np.asarray(loc, dtype=np.float64), (p,)).copy(), "tau": float(tau),
             "sigma2": float(sigma) ** 2}
     if sigma_prior is not None:

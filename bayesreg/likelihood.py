@@ -13,6 +13,17 @@ from scipy import stats
 MAX_POINTWISE = 4_000_000  # elements of a (chain, draw, n) array: 32 MB in float64
 
 
+def sufficient_statistics(X, y) -> dict[str, np.ndarray]:
+    """G = X'X, c = X'y, yy = y'y and n: all a Normal likelihood needs of the data.
+
+    Works on one data set (X: (n, p)) or a batch with leading axes (X: (..., n, p)).
+    """
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    n = X.shape[-2]
+    return {"G": np.einsum("...ni,...nj->...ij", X, X), "c": np.einsum("...ni,...n->...i", X, y),
+            "yy": np.einsum("...n,...n->...", y, y), "n": np.full(X.shape[:-2], float(n))}
+
+
 def pointwise_fits(num_chains: int, num_draws: int, n: int) -> bool:
     return num_chains * num_draws * n <= MAX_POINTWISE
 

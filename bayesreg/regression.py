@@ -122,11 +122,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             )
         return sigma_family, sigma, tau_family, tau
 
-    def _model_kwargs(self, X, y, loc, sigma, tau, sigma_family, tau_family):
+    def _model_kwargs(self, loc, sigma, tau, sigma_family, tau_family):
+        """(static structure, traced hyperparameters) of the NumPyro regression models."""
         static = dict(prior=self.prior, sigma_prior=sigma_family, tau_prior=tau_family,
                       scale_by_sigma=bool(self.scale_by_sigma), centered=bool(self.fit_intercept))
-        data = dict(X=X, y=y, loc=loc, sigma=sigma, tau=tau)
-        return static, data
+        return static, dict(loc=loc, sigma=sigma, tau=tau)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: ArrayLike, y: ArrayLike):
@@ -173,8 +173,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                 return lasso_map(Xc, yc, sigma=sigma, tau=scale, loc=loc)
             return linear_normal_posterior(Xc, yc, loc=loc, tau=scale, sigma=sigma)
         # No exact solver when sigma or tau is sampled: optimise the log density.
-        static, data = self._model_kwargs(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
-        return find_map(models.linear_regression, {**static, **data})
+        static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family)
+        return find_map(models.linear_regression, {**static, **hyper, "X": Xc, "y": yc})
 
     def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
         import jax
@@ -192,9 +192,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             draws = run_gibbs(key_mcmc, data, settings=settings, scale_by_sigma=bool(self.scale_by_sigma))
         else:
             # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
-            static, data = self._model_kwargs(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
-            del data["X"], data["y"]
-            data.update(G=Xc.T @ Xc, c=Xc.T @ yc, yy=float(yc @ yc), n=float(Xc.shape[0]))
+            static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family)
+            data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
             draws = run_nuts(models.linear_regression_gram, key_mcmc, data, static=static,
                              settings=settings, progress=self.progress,
                              desc=f"NUTS {self.prior} regression")

@@ -8,8 +8,6 @@ p = 100 problem. Every tool runs 2 chains (one per core) of 1000 warmup + 1000 d
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 from common import alternate, min_bulk_ess, row, run_fresh
 
@@ -25,12 +23,10 @@ def problems():
     ols = np.linalg.lstsq(X, y, rcond=None)[0]
     sigma = float(np.sqrt(np.sum((y - X @ ols) ** 2) / (len(y) - X.shape[1] - 1)))
     rng = np.random.default_rng(1)
-    perm = rng.permutation(len(y))
     # "new same-shaped data": the diabetes rows resampled with replacement
     boot = rng.integers(0, len(y), len(y))
     sim = simulate_regression(1000, 100, n_nonzero=10, coef_scale=2.0, sigma=1.0, seed=0)
     sim2 = simulate_regression(1000, 100, n_nonzero=10, coef_scale=2.0, sigma=1.0, seed=1)
-    del perm
     return [
         ("diabetes, tau=50", X, y, X[boot] - X[boot].mean(0), y[boot] - y[boot].mean(), sigma, 50.0),
         ("diabetes, tau=5", X, y, X[boot] - X[boot].mean(0), y[boot] - y[boot].mean(), sigma, 5.0),
@@ -153,5 +149,4 @@ def run(repeats: int) -> list[dict]:
         nuts_ess_s = min_bulk_ess({"w": np.asarray(mcmc.get_samples(group_by_chain=True)["w"])}) / t_n["numpyro"]
         rows.append(row(f"Gibbs vs NUTS {name} (sampling only)", "bayesreg Gibbs", gibbs_ess_s,
                         "numpyro NUTS", nuts_ess_s, unit="min bulk ESS/s", higher_is_better=True))
-        print(json.dumps(rows[-4:], default=float)[:0], end="")
     return rows

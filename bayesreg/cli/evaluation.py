@@ -43,7 +43,7 @@ def register(sub) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from ..datasets import load_regression_data
+    from ..datasets import load_regression_data, ols_residual_sd
     from ..evaluation import compare_estimators
     from ..tables import format_table
 
@@ -55,9 +55,7 @@ def run_compare(args: argparse.Namespace) -> int:
     test, train = order[:n_test], order[n_test:]
     X_tr, y_tr, X_te, y_te = data.X[train], data.y[train], data.X[test], data.y[test]
     if args.sigma == "ols":
-        Xi = np.column_stack([np.ones(len(y_tr)), X_tr]) if args.fit_intercept else X_tr
-        resid = y_tr - Xi @ np.linalg.lstsq(Xi, y_tr, rcond=None)[0]
-        sigma = float(np.sqrt(resid @ resid / (len(y_tr) - Xi.shape[1])))
+        sigma = ols_residual_sd(X_tr, y_tr, fit_intercept=args.fit_intercept)
     else:
         sigma = positive_float(args.sigma)
     table, fits = compare_estimators(X_tr, y_tr, X_te, y_te, prior=args.prior, tau=args.tau, sigma=sigma,

@@ -119,14 +119,11 @@ def _load(args):
 
 
 def _sigma(args, data) -> float:
+    from ..datasets import ols_residual_sd
+
     if args.sigma != "ols":
         return args.sigma
-    X = np.column_stack([np.ones(len(data.y)), data.X]) if args.fit_intercept else data.X
-    dof = len(data.y) - X.shape[1]
-    if dof <= 0:
-        raise ValueError("--sigma ols needs more samples than features; give --sigma a number.")
-    resid = data.y - X @ np.linalg.lstsq(X, data.y, rcond=None)[0]
-    return float(np.sqrt(resid @ resid / dof))
+    return ols_residual_sd(data.X, data.y, fit_intercept=args.fit_intercept)
 
 
 def run_fit(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ import pandas as pd
 from .. import _progress, models
 from .._validation import check_int, check_option, check_positive
 from ..lasso import lasso_map_batched
+from ..likelihood import sufficient_statistics
 from ..sampling import NUTSSettings, run_nuts_batched
 from ._grid import parse_grid
 
@@ -71,11 +72,10 @@ def nuts_batched(X, y, *, prior: str, tau: float, sigma: float, settings: NUTSSe
     One compiled, ``vmap``-ed NUTS program on the sufficient-statistics form of the model
     (X'X, X'y, y'y per replicate), so each gradient costs O(p^2) rather than O(n p).
     """
-    num_reps, n, p = X.shape
+    num_reps, _, p = X.shape
     static = dict(prior=prior, sigma_prior=None, tau_prior=None, scale_by_sigma=False, centered=False)
-    data = dict(G=np.einsum("rni,rnj->rij", X, X), c=np.einsum("rni,rn->ri", X, y),
-                yy=np.einsum("rn,rn->r", y, y), n=np.full(num_reps, float(n)), loc=np.zeros((num_reps, p)),
-                sigma=np.full(num_reps, sigma), tau=np.full(num_reps, tau))
+    data = dict(sufficient_statistics(X, y), loc=np.zeros((num_reps, p)), sigma=np.full(num_reps, sigma),
+                tau=np.full(num_reps, tau))
     return run_nuts_batched(models.linear_regression_gram, key, data, static=static, settings=settings)
 
 
