@@ -102,7 +102,7 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
     nuts = BayesianLinearRegression(method="nuts", num_warmup=num_warmup, num_samples=num_samples,
                                     num_chains=num_chains, seed=seed, progress=progress, **common).fit(X_train, y_train)
     w = nuts.fit_result_.draws("w")
-    sigma_draws = nuts.fit_result_.draws("sigma") if "sigma" in nuts.idata_.posterior else nuts._noise_var() ** 0.5
+    sigma_draws = nuts.fit_result_.draws("sigma") if "sigma" in nuts.fit_result_.posterior else nuts._noise_var() ** 0.5
     Xc = X_train - X_train.mean(axis=0) if fit_intercept else X_train
     M = Xc.T @ Xc / Xc.shape[0]
     flat = w.reshape(-1, w.shape[-1])

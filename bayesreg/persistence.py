@@ -152,7 +152,6 @@ def load(path: str | os.PathLike[str]):
     elif "posterior_file" in meta:
         est.fit_result_ = PosteriorFit(idata=_read_idata(folder / meta["posterior_file"]),
                                        settings=meta.get("settings", {}))
-        est.idata_ = est.fit_result_.idata
     elif meta.get("solver", {}).get("kind") == "lasso":
         s = meta["solver"]
         est.fit_result_ = LassoSolution(coef=est.coef_, n_sweeps=s["n_sweeps"],

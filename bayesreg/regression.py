@@ -145,8 +145,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             self._x_mean, self._y_mean = np.zeros(n_features), 0.0
         Xc, yc = X - self._x_mean, y - self._y_mean
         self._n_samples = n_samples
-        for attr in ("idata_", "posterior_"):
-            self.__dict__.pop(attr, None)
+        self.__dict__.pop("posterior_", None)
 
         if self.method == "exact":
             post = linear_normal_posterior(Xc, yc, loc=loc, tau=tau, sigma=sigma)
@@ -159,7 +158,6 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             fit = self._fit_sampler(X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family)
             warn_if_unconverged(fit.convergence_problems())
             self.fit_result_ = fit
-            self.idata_ = fit.idata
             self.coef_ = fit.draws("w").reshape(-1, n_features).mean(axis=0)
         self.intercept_ = float(self._y_mean - self._x_mean @ self.coef_) if self.fit_intercept else 0.0
         if self.method in ("nuts", "gibbs") and self.fit_intercept:
@@ -198,32 +196,35 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                              settings=settings, progress=self.progress,
                              desc=f"NUTS {self.prior} regression")
         samples = dict(draws.samples)
-        rng = np.random.default_rng(np.asarray(jax.random.key_data(key_pred)))
+        rng_intercept, rng_pointwise = np.random.default_rng(np.asarray(jax.random.key_data(key_pred))).spawn(2)
         sigma_draws = samples.get("sigma", sigma)
         w = samples["w"]
         if self.fit_intercept:
             # b | w, sigma, D ~ N(ybar - xbar'w, sigma^2 / n) under a flat prior on b
             sd = np.asarray(sigma_draws) / np.sqrt(X.shape[0])
             samples["intercept"] = likelihood.normal_replicates(
-                self._y_mean - w @ self._x_mean, sd, rng=rng)
-        mean = w @ X.T
-        if self.fit_intercept:
-            mean = mean + samples["intercept"][..., None]
-        predictive, log_lik = {}, {}
-        if likelihood.pointwise_fits(*w.shape[:2], X.shape[0]):
-            predictive["y"] = likelihood.normal_replicates(mean, sigma_draws, rng=rng)
-            log_lik["y"] = likelihood.normal_log_likelihood(y, mean, sigma_draws)
+                self._y_mean - w @ self._x_mean, sd, rng=rng_intercept)
+        pointwise = _PointwiseGroups(X, y, samples, sigma_draws, rng_pointwise)
         names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
         return PosteriorFit.from_draws(
             dataclasses.replace(draws, samples=samples),
-            posterior_predictive=predictive,
-            log_likelihood=log_lik,
+            posterior_predictive=pointwise.predictive,
+            log_likelihood=pointwise.log_likelihood,
             observed_data={"y": y},
             dims={"w": ["feature"], "y": ["obs"]},
             coords={"feature": names},
             attrs={"model": repr(self), "seed": self.seed,
                    "inference": "Gibbs (bayesreg, scale mixture of normals)" if self.method == "gibbs" else None},
         )
+
+    @property
+    def idata_(self):
+        """The posterior as ArviZ ``InferenceData`` (NUTS and Gibbs fits), built on first access."""
+        result = self.__dict__.get("fit_result_")
+        if not isinstance(result, PosteriorFit):
+            raise AttributeError(f"{type(self).__name__} has no idata_: it holds a posterior only after a "
+                                 "fit with method='nuts' or 'gibbs'.")
+        return result.idata
 
     # ------------------------------------------------------------------ prediction
     def _check_fitted(self):
@@ -254,7 +255,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         return mean
 
     def _noise_var(self) -> float:
-        if self.method in ("nuts", "gibbs") and "sigma" in self.idata_.posterior:
+        if self.method in ("nuts", "gibbs") and "sigma" in self.fit_result_.posterior:
             return float(np.mean(self.fit_result_.draws("sigma") ** 2))
         if isinstance(self.sigma, PRIOR_TYPES):
             if self.method == "map":
@@ -304,7 +305,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         rng = np.random.default_rng(self.seed if seed is None else seed)
         if self.method in ("nuts", "gibbs"):
             mean = self._mean_draws(X)
-            sigma = (self.fit_result_.draws("sigma") if "sigma" in self.idata_.posterior
+            sigma = (self.fit_result_.draws("sigma") if "sigma" in self.fit_result_.posterior
                      else np.sqrt(self._noise_var()))
             return likelihood.normal_replicates(mean, sigma, rng=rng).reshape(-1, X.shape[0])
         if self.method == "exact":
@@ -355,6 +356,37 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+class _PointwiseGroups:
+    """Replicated data and pointwise log-likelihoods of every draw at the training data:
+    (chain, draw, n) arrays for ArviZ's posterior_predictive and log_likelihood groups,
+    made only when the InferenceData is built, and skipped when too large for memory."""
+
+    def __init__(self, X, y, samples, sigma_draws, rng):
+        self._X, self._y, self._samples, self._sigma, self._rng = X, y, samples, sigma_draws, rng
+        self._mean = None
+
+    def _fits(self) -> bool:
+        w = self._samples["w"]
+        return likelihood.pointwise_fits(*w.shape[:2], self._X.shape[0])
+
+    def _regression_mean(self):
+        if self._mean is None:
+            self._mean = self._samples["w"] @ self._X.T
+            if "intercept" in self._samples:
+                self._mean = self._mean + self._samples["intercept"][..., None]
+        return self._mean
+
+    def predictive(self) -> dict:
+        if not self._fits():
+            return {}
+        return {"y": likelihood.normal_replicates(self._regression_mean(), self._sigma, rng=self._rng)}
+
+    def log_likelihood(self) -> dict:
+        if not self._fits():
+            return {}
+        return {"y": likelihood.normal_log_likelihood(self._y, self._regression_mean(), self._sigma)}
 
 
 def _map_coef(result) -> NDArray[np.float64]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,39 +13,62 @@ from ._arviz import arviz
 from .diagnostics import convergence_problems, quick_diagnostics
 
 
-@dataclass(frozen=True)
 class PosteriorFit:
-    """A NUTS (or other MCMC) fit: the draws in an ArviZ ``InferenceData``.
+    """An MCMC fit: the draws, and an ArviZ ``InferenceData`` built when first asked for.
 
     ``idata`` has the groups posterior, posterior_predictive, log_likelihood,
     observed_data and sample_stats; every array has leading dimensions (chain, draw).
+    Building it (xarray objects, pointwise log-likelihoods and replicated data for every
+    draw) costs more than sampling a small model, so a fit made by bayesreg builds it on
+    first access to ``idata``; draws, summaries and convergence checks do not need it.
     """
 
-    idata: Any
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    def __init__(self, idata=None, settings: Mapping[str, Any] | None = None, *,
+                 posterior: Mapping[str, np.ndarray] | None = None,
+                 sample_stats: Mapping[str, np.ndarray] | None = None,
+                 build: Callable[[], Any] | None = None):
+        if idata is None and build is None:
+            raise ValueError("PosteriorFit needs idata or a function that builds it.")
+        self._idata = idata
+        self._build = build
+        self.settings = dict(settings or {})
+        if posterior is None:
+            posterior = {name: idata.posterior[name].values for name in idata.posterior.data_vars}
+            sample_stats = ({name: idata.sample_stats[name].values for name in idata.sample_stats.data_vars}
+                            if "sample_stats" in idata.groups() else {})
+        self.posterior = dict(posterior)
+        self.sample_stats = dict(sample_stats or {})
 
     # -- access ------------------------------------------------------------------------
+    @property
+    def idata(self):
+        """The ArviZ ``InferenceData`` (built on first access, then kept)."""
+        if self._idata is None:
+            self._idata = self._build()
+            self._build = None
+        return self._idata
+
     def to_arviz(self):
         return self.idata
 
     def draws(self, name: str) -> np.ndarray:
         """Posterior draws of one variable, shape (chain, draw, ...)."""
-        posterior = self.idata.posterior
-        if name not in posterior:
-            raise KeyError(f"no variable {name!r} in the posterior; have {list(posterior.data_vars)}.")
-        return posterior[name].values
+        if name not in self.posterior:
+            raise KeyError(f"no variable {name!r} in the posterior; have {list(self.posterior)}.")
+        return self.posterior[name]
 
     @property
     def num_chains(self) -> int:
-        return int(self.idata.posterior.sizes["chain"])
+        return int(next(iter(self.posterior.values())).shape[0])
 
     @property
     def num_draws(self) -> int:
-        return int(self.idata.posterior.sizes["draw"])
+        return int(next(iter(self.posterior.values())).shape[1])
 
     @property
     def num_divergences(self) -> int:
-        return int(self.idata.sample_stats["diverging"].values.sum())
+        diverging = self.sample_stats.get("diverging")
+        return 0 if diverging is None else int(np.sum(diverging))
 
     # -- tables ------------------------------------------------------------------------
     def summary(self, var_names: Sequence[str] | None = None, *, hdi_prob: float = 0.94) -> pd.DataFrame:
@@ -61,8 +84,7 @@ class PosteriorFit:
 
     def convergence_problems(self) -> list[str]:
         """Divergences, split R-hat > 1.01, bulk or tail ESS < 100 per chain (as text)."""
-        draws = {name: self.idata.posterior[name].values for name in self.idata.posterior.data_vars}
-        return convergence_problems(quick_diagnostics(draws), self.num_divergences, self.num_chains)
+        return convergence_problems(quick_diagnostics(self.posterior), self.num_divergences, self.num_chains)
 
     def report(self, var_names: Sequence[str] | None = None) -> str:
         """The summary table as text, with divergences and any convergence problems."""
@@ -97,24 +119,26 @@ class MAPEstimate:
 
 def _from_draws(cls, draws, *, posterior_predictive=None, log_likelihood=None,
                 observed_data=None, dims=None, coords=None, attrs=None):
-    """Build a fit from raw :class:`~bayesreg.sampling.NUTSDraws` and model-specific groups."""
-    az = arviz()
+    """Build a fit from raw :class:`~bayesreg.sampling.NUTSDraws` and model-specific groups.
 
+    ``posterior_predictive`` and ``log_likelihood`` are dicts of arrays, or functions that
+    return them: those are called only when the ``InferenceData`` is built.
+    """
     settings = draws.settings.as_dict()
-    meta = {"inference": "NUTS (bayesreg compiled sampler on NumPyro)", **{
+    meta = {"inference": "NUTS (bayesreg compiled sampler)", **{
         k: (str(v) if isinstance(v, bool) else v) for k, v in settings.items()}}
     meta.update({k: v for k, v in (attrs or {}).items() if v is not None})
-    idata = az.from_dict(
-        posterior=draws.samples,
-        posterior_predictive=posterior_predictive or None,
-        log_likelihood=log_likelihood or None,
-        observed_data=observed_data,
-        sample_stats=draws.stats,
-        dims=dims,
-        coords=coords,
-        attrs=meta,
-    )
-    return cls(idata=idata, settings={**settings, **(attrs or {})})
+
+    def build():
+        az = arviz()
+        groups = {name: (group() if callable(group) else group) or None
+                  for name, group in (("posterior_predictive", posterior_predictive),
+                                      ("log_likelihood", log_likelihood))}
+        return az.from_dict(posterior=draws.samples, observed_data=observed_data, sample_stats=draws.stats,
+                            dims=dims, coords=coords, attrs=meta, **groups)
+
+    return cls(settings={**settings, **(attrs or {})}, posterior=draws.samples, sample_stats=draws.stats,
+               build=build)
 
 
 PosteriorFit.from_draws = classmethod(_from_draws)

@@ -3,9 +3,10 @@
 ``numpyro.infer.MCMC`` retraces and recompiles on every ``run()``; for a notebook that
 refits on new data, a cross-validation loop or a simulation study that cost dominates
 (80-90% of a small fit). Here the whole run, warmup included, is one ``jax.jit``-ed
-function of ``(rng_keys, data)`` built on NumPyro's functional ``hmc(potential_fn_gen=...)``:
-data and hyperparameters are *arguments*, so JAX reuses the executable for any new data of
-the same shapes. Chains run in parallel across host devices with ``pmap`` when there are
+function of ``(rng_keys, data)``: the NumPyro model gives the potential energy (and the
+transforms to the unconstrained space), :mod:`bayesreg.nuts` gives the sampler, and data
+and hyperparameters are *arguments*, so JAX reuses the executable for any new data of the
+same shapes. Chains run in parallel across host devices with ``pmap`` when there are
 enough devices (see ``bayesreg._backend``), else in sequence inside the same executable.
 
 The draws depend only on the key, the data and the settings: not on ``progress``, and not
@@ -25,13 +26,14 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 from numpyro.distributions.transforms import biject_to
 from numpyro.handlers import seed, trace
-from numpyro.infer.hmc import hmc
 from numpyro.infer.util import constrain_fn, potential_energy
 
 from . import _progress
 from ._validation import check_int, check_option
+from .nuts import run_chain
 
 CHAIN_METHODS = ("parallel", "sequential", "vectorized")
 
@@ -119,11 +121,6 @@ def _one_chain(rng_key, data, *, model, static, settings: NUTSSettings, progress
     global _trace_count
     _trace_count += 1
     kwargs = {**static, **data}
-
-    def potential_gen(**kw):
-        return partial(potential_energy, model, (), {**static, **kw})
-
-    init_kernel, sample_kernel = hmc(potential_fn_gen=potential_gen, algo="NUTS")
     key_init, key_kernel = jax.random.split(rng_key)
     shapes = _latent_shapes(model, kwargs)
     init_keys = jax.random.split(key_init, max(len(shapes), 1))
@@ -132,35 +129,30 @@ def _one_chain(rng_key, data, *, model, static, settings: NUTSSettings, progress
         name: jax.random.uniform(k, shape, minval=-2.0, maxval=2.0)
         for k, (name, shape) in zip(init_keys, sorted(shapes.items()), strict=False)
     }
-    state = init_kernel(
-        init_params,
-        settings.num_warmup,
+    z_init, unravel = ravel_pytree(init_params)
+
+    def value_and_grad(z):
+        return jax.value_and_grad(lambda z: potential_energy(model, (), kwargs, unravel(z)))(z)
+
+    # One scan over warmup and sampling (the kernel adapts while i < num_warmup), so the
+    # NUTS kernel is traced once, not twice: tracing, not XLA, is what a fresh process with
+    # a warm compilation cache still pays for. Warmup outputs are dropped afterwards.
+    z, pe, info, step_size = run_chain(
+        value_and_grad, z_init, key_kernel, num_warmup=settings.num_warmup, num_samples=settings.num_samples,
+        max_tree_depth=settings.max_tree_depth, dense_mass=settings.dense_mass,
         target_accept_prob=settings.target_accept_prob,
-        max_tree_depth=settings.max_tree_depth,
-        dense_mass=settings.dense_mass,
-        model_kwargs=data,
-        rng_key=key_kernel,
-    )
-
-    # One scan over warmup and sampling (the kernel adapts while state.i < num_warmup), so
-    # the NUTS kernel is traced once, not twice: tracing, not XLA, is what a fresh process
-    # with a warm compilation cache still pays for. Warmup outputs are dropped afterwards.
-    def step(state, i):
-        _maybe_tick(i, progress)
-        state = sample_kernel(state, model_kwargs=data)
-        z = constrain_fn(model, (), kwargs, state.z, return_deterministic=True)
-        stats = {
-            "diverging": state.diverging,
-            "acceptance_rate": state.accept_prob,
-            "n_steps": state.num_steps,
-            "energy": state.energy,
-            "lp": -state.potential_energy,
-            "step_size": state.adapt_state.step_size,
-        }
-        return state, (z, stats)
-
-    _, out = jax.lax.scan(step, state, jnp.arange(settings.num_warmup + settings.num_samples))
-    samples, stats = jax.tree.map(lambda a: a[settings.num_warmup:], out)
+        on_iteration=(lambda i: _maybe_tick(i, True)) if progress else None)
+    keep = slice(settings.num_warmup, None)
+    samples = jax.vmap(lambda z: constrain_fn(model, (), kwargs, unravel(z), return_deterministic=True))(z[keep])
+    stats = {
+        "diverging": info.diverging[keep],
+        "acceptance_rate": info.accept_prob[keep],
+        "n_steps": info.num_steps[keep],
+        "tree_depth": info.tree_depth[keep],
+        "energy": info.energy[keep],
+        "lp": -pe[keep],
+        "step_size": step_size[keep],
+    }
     return samples, stats
 
 
@@ -247,10 +239,9 @@ def run_nuts(
 
 
 def _to_draws(samples, stats, settings: NUTSSettings) -> NUTSDraws:
-    """numpy arrays, plus the tree depth that ArviZ reports (from the leapfrog count)."""
+    """The draws and statistics as numpy arrays."""
     samples = {k: np.asarray(v) for k, v in samples.items()}
     stats = {k: np.asarray(v) for k, v in stats.items()}
-    stats["tree_depth"] = np.floor(np.log2(np.maximum(stats["n_steps"], 1))).astype(np.int64) + 1
     return NUTSDraws(samples=samples, stats=stats, settings=settings)
 
 

@@ -41,7 +41,7 @@ def test_predictive_variance_formula_matches_monte_carlo():
 
 def test_fit_holds_all_inference_data_groups():
     x = simulate_gaussian_mean(12, mu=0.3, sigma=1.0, seed=0)
-    fit = GaussianMean().sample(x, num_warmup=200, num_samples=300, num_chains=2, seed=0)
+    fit = GaussianMean().sample(x, num_warmup=200, num_samples=500, num_chains=2, seed=0)
     idata = fit.to_arviz()
     for group in ("posterior", "posterior_predictive", "log_likelihood", "observed_data",
                   "sample_stats"):

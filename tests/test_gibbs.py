@@ -10,7 +10,7 @@ from references import laplace_grid_moments
 import bayesreg
 from bayesreg import BayesianLinearRegression, HalfNormal, InverseGamma
 from bayesreg.datasets import load_diabetes_data, simulate_regression
-from bayesreg.gibbs import gibbs_data, inverse_gaussian, run_gibbs, run_gibbs_batched
+from bayesreg.gibbs import gibbs_data, inverse_gaussian, laplace_normal, normal_upper_tail, run_gibbs, run_gibbs_batched
 from bayesreg.sampling import NUTSSettings
 from bayesreg.testing import assert_posterior_matches, assert_within_mcse
 
@@ -23,6 +23,37 @@ def test_inverse_gaussian_moments():
     for j in range(3):
         assert_within_mcse(x[None, :, j], mean[j])                          # E = mean
         assert_within_mcse((x[None, :, j] - mean[j]) ** 2, mean[j] ** 3 / shape)  # Var = mean^3 / shape
+
+
+@pytest.mark.parametrize("alpha", [-3.0, 0.0, 2.5, 9.0, 40.0, 80.0])
+def test_normal_upper_tail_matches_truncated_normal(alpha):
+    from scipy import stats
+
+    u = (np.arange(2000) + 0.5) / 2000
+    x = np.asarray(normal_upper_tail(jnp.full(u.shape, alpha), jnp.asarray(u)))
+    assert np.all(x > alpha)
+    # the draw is the truncated normal's quantile at 1 - u: compare through its survival function
+    sf = stats.truncnorm.logsf(x, alpha, np.inf)
+    np.testing.assert_allclose(sf, np.log(u), rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("a, b, scale", [(1.0, 0.3, 1.0), (4.0, -6.0, 0.5), (1e-4, 0.0, 2.0), (50.0, 1.0, 1e-3),
+                                         (1e4, 3e4, 0.05)])
+def test_laplace_normal_draws_match_quadrature(a, b, scale):
+    """v with density ~ exp(-a v^2/2 + b v - |v|/scale): sample moments against a fine grid."""
+    n = 200_000
+    u = jax.random.uniform(jax.random.key(1), (2, n), minval=1e-300)
+    v = np.asarray(laplace_normal(u[0], u[1], a, b, scale))
+    sd_guess = 1 / np.sqrt(a) if a * scale**2 > 1 else scale
+    centre = b / a if a * scale**2 > 1 else 0.0
+    grid = np.linspace(centre - 40 * sd_guess, centre + 40 * sd_guess, 400_001)
+    log_d = -a * grid**2 / 2 + b * grid - np.abs(grid) / scale
+    d = np.exp(log_d - log_d.max())
+    d /= d.sum()
+    mean = np.sum(grid * d)
+    sd = np.sqrt(np.sum((grid - mean) ** 2 * d))
+    assert_posterior_matches(v[None, :], mean, sd)
+    assert abs(np.mean(v > 0) - np.sum(d[grid > 0])) < 4 * 0.5 / np.sqrt(n)
 
 
 @pytest.mark.parametrize("p, tau, loc", [(1, 0.3, 0.0), (2, 0.4, 0.5)])
