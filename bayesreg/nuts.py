@@ -110,71 +110,78 @@ def nuts_transition(value_and_grad, position: Position, rand: Randomness, step_s
     z0, g0, pe0 = position.z, position.grad, position.potential_energy
     end0 = jnp.stack([z0, r0, g0, v0])
     zero = jnp.zeros((), dtype)
-    init = dict(
-        ends=jnp.stack([end0, end0]),                 # trajectory ends: z, r, g, v
-        props=jnp.stack([jnp.stack([z0, g0])] * 2),   # proposals (trajectory, subtree): z, g
-        scal=jnp.stack([pe0, energy0, pe0, energy0, zero, zero, zero]),  # pe, energy x2; lw, lw_sub, accept
-        rho=jnp.stack([r0, jnp.zeros_like(r0)]),      # momentum sums (trajectory, subtree)
-        ck=jnp.zeros((2, levels, size), dtype),       # checkpoints: velocity, momentum sum before
-        depth=jnp.zeros((), jnp.int32), j=jnp.zeros((), jnp.int32), n=jnp.zeros((), jnp.int32),
-        diverging=jnp.zeros((), bool), done=jnp.zeros((), bool),
-    )
+    # The loop state is packed into three arrays, because XLA on the CPU launches a kernel
+    # per array it produces: vectors F (rows below), scalars S and integers I.
+    # F rows: 0-3 left end (z, r, g, v), 4-7 right end, 8-9 the trajectory's proposal (z, g),
+    # 10-11 the subtree's proposal, 12 the trajectory's momentum sum, 13 the subtree's,
+    # then `levels` checkpoint velocities and `levels` checkpoint momentum sums.
+    F = jnp.concatenate([end0, end0, jnp.stack([z0, g0, z0, g0, r0, jnp.zeros_like(r0)]),
+                         jnp.zeros((2 * levels, size), dtype)])
+    # S: potential and total energy of the trajectory's and the subtree's proposals,
+    # log weights of the trajectory and the subtree, sum of acceptance probabilities
+    S = jnp.stack([pe0, energy0, pe0, energy0, zero, zero, zero])
+    # I: depth of the subtree being built, step j within it, leapfrog steps, diverging, done
+    I = jnp.zeros(5, jnp.int32)
+    ck = 14
 
-    def body(s):
-        right = directions[s["depth"]]
-        eps = jnp.where(right == 1, step_size, -step_size)
-        end = s["ends"][right]
+    def body(state):
+        F, S, I = state
+        depth, j, n = I[0], I[1], I[2]
+        right = directions[depth] == 1
+        eps = jnp.where(right, step_size, -step_size)
+        end = jnp.where(right, F[4:8], F[0:4])
         # one leapfrog step
         r = end[_R] - 0.5 * eps * end[_G]
         z = end[_Z] + eps * _velocity(inverse_mass, r)
         pe, g = value_and_grad(z)
         r = r - 0.5 * eps * g
         v = _velocity(inverse_mass, r)
-        energy = pe + 0.5 * r @ v
+        energy = pe + 0.5 * jnp.sum(r * v)
         delta = energy - energy0
         delta = jnp.where(jnp.isnan(delta), jnp.inf, delta)
         diverging = delta > MAX_DELTA_ENERGY
         lw_new = -delta
-        j = s["j"]
         first = j == 0
-        u = _hash_uniforms(seed, s["n"])
-        pe_p, e_p, pe_s, e_s, lw, lws, accept = (s["scal"][i] for i in range(7))
+        u = _hash_uniforms(seed, n)
+        pe_p, e_p, pe_s, e_s, lw, lws, accept = (S[i] for i in range(7))
         # uniform progressive sampling inside the subtree
         lws = jnp.where(first, lw_new, jnp.logaddexp(lws, lw_new))
         pick = first | (jnp.log(u[0]) < lw_new - lws)
-        sub_prop = jnp.where(pick, jnp.stack([z, g]), s["props"][1])
+        sub_prop = jnp.where(pick, jnp.stack([z, g]), F[10:12])
         pe_s, e_s = jnp.where(pick, pe, pe_s), jnp.where(pick, energy, e_s)
-        rho_before = jnp.where(first, 0.0, s["rho"][1])
+        rho_before = jnp.where(first, 0.0, F[13])
         rhos = rho_before + r
         # checkpoints at the first step of each balanced sub-subtree, U-turn checks at its last
-        store = ((j & masks) == 0)[None, :, None]
-        ck = jnp.where(store, jnp.stack([v, rho_before])[:, None, :], s["ck"])
+        store = ((j & masks) == 0)[:, None]
+        ck_v = jnp.where(store, v, F[ck:ck + levels])
+        ck_rho = jnp.where(store, rho_before, F[ck + levels:])
         check = ((j + 1) & masks) == 0
-        rho_k = rhos - ck[1]
-        turn_k = (jnp.sum(ck[0] * rho_k, axis=1) <= 0) | (rho_k @ v <= 0)
+        rho_k = rhos - ck_rho
+        turn_k = (jnp.sum(ck_v * rho_k, axis=1) <= 0) | (jnp.sum(rho_k * v, axis=1) <= 0)
         sub_turning = jnp.any(check & turn_k)
-        sub_done = (j + 1 == (1 << s["depth"])) | sub_turning | diverging
+        sub_done = (j + 1 == (1 << depth)) | sub_turning | diverging
         # the trajectory's end in this direction moves to the new state
-        ends = s["ends"].at[right].set(jnp.stack([z, r, g, v]))
+        new_end = jnp.stack([z, r, g, v])
+        left, right_end = jnp.where(right, F[0:4], new_end), jnp.where(right, new_end, F[4:8])
         # a finished, valid subtree joins the trajectory (biased progressive sampling)
         join = sub_done & ~sub_turning & ~diverging
         take = join & (jnp.log(u[1]) < lws - lw)
-        traj_prop = jnp.where(take, sub_prop, s["props"][0])
+        traj_prop = jnp.where(take, sub_prop, F[8:10])
         pe_p, e_p = jnp.where(take, pe_s, pe_p), jnp.where(take, e_s, e_p)
         lw = jnp.where(join, jnp.logaddexp(lw, lws), lw)
-        rho = jnp.where(join, s["rho"][0] + rhos, s["rho"][0])
-        turning = join & ((ends[0, _V] @ rho <= 0) | (ends[1, _V] @ rho <= 0))
-        depth = jnp.where(sub_done, s["depth"] + 1, s["depth"])
+        rho = jnp.where(join, F[12] + rhos, F[12])
+        turning = join & ((jnp.sum(left[_V] * rho) <= 0) | (jnp.sum(right_end[_V] * rho) <= 0))
+        depth = jnp.where(sub_done, depth + 1, depth)
         accept = accept + jnp.minimum(1.0, jnp.exp(-delta))
-        return dict(ends=ends, props=jnp.stack([traj_prop, sub_prop]),
-                    scal=jnp.stack([pe_p, e_p, pe_s, e_s, lw, lws, accept]), rho=jnp.stack([rho, rhos]), ck=ck,
-                    depth=depth, j=jnp.where(sub_done, 0, j + 1), n=s["n"] + 1,
-                    diverging=s["diverging"] | diverging, done=(sub_done & ~join) | turning | (depth >= levels))
+        done = (sub_done & ~join) | turning | (depth >= levels)
+        F = jnp.concatenate([left, right_end, traj_prop, sub_prop, rho[None], rhos[None], ck_v, ck_rho])
+        S = jnp.stack([pe_p, e_p, pe_s, e_s, lw, lws, accept])
+        I = jnp.stack([depth, jnp.where(sub_done, 0, j + 1), n + 1, I[3] | diverging, done]).astype(jnp.int32)
+        return F, S, I
 
-    s = jax.lax.while_loop(lambda s: ~s["done"], body, init)
-    new = Position(s["props"][0, 0], s["scal"][0], s["props"][0, 1])
-    info = Transition(accept_prob=s["scal"][6] / s["n"], num_steps=s["n"], diverging=s["diverging"],
-                      energy=s["scal"][1], tree_depth=s["depth"])
+    F, S, I = jax.lax.while_loop(lambda state: state[2][4] == 0, body, (F, S, I))
+    new = Position(F[8], S[0], F[9])
+    info = Transition(accept_prob=S[6] / I[2], num_steps=I[2], diverging=I[3] == 1, energy=S[1], tree_depth=I[0])
     return new, info
 
 
