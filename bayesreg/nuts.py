@@ -276,9 +276,13 @@ def _adaptation(value_and_grad, z_init, pe, grad, key, *, num_warmup: int, dense
 
 def run_chain(value_and_grad, z_init, key, *, num_warmup: int, num_samples: int, max_tree_depth: int = 10,
               dense_mass: bool = False, target_accept_prob: float = 0.8, on_iteration=None):
-    """Warmup then sampling, as one ``lax.scan``; returns per-iteration (z, potential energy,
-    Transition, step size) for all ``num_warmup + num_samples`` iterations (the caller drops
-    the warmup part). ``on_iteration(i)`` is called inside the scan (a progress hook)."""
+    """Warmup, then sampling; returns the sampling iterations' (z, potential energy,
+    Transition, step size), each with a leading axis of length ``num_samples``.
+
+    Two scans: warmup carries the adaptation state and records nothing; sampling carries
+    only the position, with step size and mass matrix fixed, so an iteration costs little
+    beyond its leapfrog steps. ``on_iteration(i)`` is called inside both (a progress hook;
+    i counts warmup and sampling iterations together)."""
     total = num_warmup + num_samples
     k_adapt, k_run = jax.random.split(key)
     pe, g = value_and_grad(z_init)
@@ -286,18 +290,28 @@ def run_chain(value_and_grad, z_init, key, *, num_warmup: int, num_samples: int,
                                 dense_mass=dense_mass, target_accept_prob=target_accept_prob)
     rand = draw_randomness(k_run, total, z_init.shape[0], max_tree_depth)
 
-    def step(carry, xs):
+    def warmup(carry, xs):
         position, adapt = carry
         i, r = xs
         if on_iteration is not None:
             on_iteration(i)
-        step_size = adapt.step_size
-        position, info = nuts_transition(value_and_grad, position, r, step_size, adapt.inverse_mass,
+        position, info = nuts_transition(value_and_grad, position, r, adapt.step_size, adapt.inverse_mass,
                                          adapt.mass_sqrt)
-        if num_warmup > 0:
-            adapt = jax.lax.cond(i < num_warmup, lambda a: update(i, info.accept_prob, position, a),
-                                 lambda a: a, adapt)
-        return (position, adapt), (position.z, position.potential_energy, info, step_size)
+        return (position, update(i, info.accept_prob, position, adapt)), None
 
-    _, out = jax.lax.scan(step, (Position(z_init, pe, g), adapt), (jnp.arange(total), rand))
-    return out
+    position = Position(z_init, pe, g)
+    if num_warmup > 0:
+        (position, adapt), _ = jax.lax.scan(
+            warmup, (position, adapt), (jnp.arange(num_warmup), jax.tree.map(lambda a: a[:num_warmup], rand)))
+
+    def sample(position, xs):
+        i, r = xs
+        if on_iteration is not None:
+            on_iteration(i)
+        position, info = nuts_transition(value_and_grad, position, r, adapt.step_size, adapt.inverse_mass,
+                                         adapt.mass_sqrt)
+        return position, (position.z, position.potential_energy, info)
+
+    _, (z, pe, info) = jax.lax.scan(
+        sample, position, (jnp.arange(num_warmup, total), jax.tree.map(lambda a: a[num_warmup:], rand)))
+    return z, pe, info, jnp.full(num_samples, adapt.step_size)

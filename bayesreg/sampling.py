@@ -134,24 +134,20 @@ def _one_chain(rng_key, data, *, model, static, settings: NUTSSettings, progress
     def value_and_grad(z):
         return jax.value_and_grad(lambda z: potential_energy(model, (), kwargs, unravel(z)))(z)
 
-    # One scan over warmup and sampling (the kernel adapts while i < num_warmup), so the
-    # NUTS kernel is traced once, not twice: tracing, not XLA, is what a fresh process with
-    # a warm compilation cache still pays for. Warmup outputs are dropped afterwards.
     z, pe, info, step_size = run_chain(
         value_and_grad, z_init, key_kernel, num_warmup=settings.num_warmup, num_samples=settings.num_samples,
         max_tree_depth=settings.max_tree_depth, dense_mass=settings.dense_mass,
         target_accept_prob=settings.target_accept_prob,
         on_iteration=(lambda i: _maybe_tick(i, True)) if progress else None)
-    keep = slice(settings.num_warmup, None)
-    samples = jax.vmap(lambda z: constrain_fn(model, (), kwargs, unravel(z), return_deterministic=True))(z[keep])
+    samples = jax.vmap(lambda z: constrain_fn(model, (), kwargs, unravel(z), return_deterministic=True))(z)
     stats = {
-        "diverging": info.diverging[keep],
-        "acceptance_rate": info.accept_prob[keep],
-        "n_steps": info.num_steps[keep],
-        "tree_depth": info.tree_depth[keep],
-        "energy": info.energy[keep],
-        "lp": -pe[keep],
-        "step_size": step_size[keep],
+        "diverging": info.diverging,
+        "acceptance_rate": info.accept_prob,
+        "n_steps": info.num_steps,
+        "tree_depth": info.tree_depth,
+        "energy": info.energy,
+        "lp": -pe,
+        "step_size": step_size,
     }
     return samples, stats
 

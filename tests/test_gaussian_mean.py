@@ -46,7 +46,7 @@ def test_fit_holds_all_inference_data_groups():
     for group in ("posterior", "posterior_predictive", "log_likelihood", "observed_data",
                   "sample_stats"):
         assert group in idata.groups(), group
-    assert idata.log_likelihood["x"].shape == (2, 300, 12)
+    assert idata.log_likelihood["x"].shape == (2, 500, 12)
     np.testing.assert_array_equal(idata.observed_data["x"].values, x)
     # the pointwise log-likelihood is the Normal log density at each draw
     mu = fit.draws("mu")

@@ -29,8 +29,8 @@ def test_correlated_gaussian_moments(dense_mass):
     run = jax.jit(lambda key: run_chain(vg, jnp.zeros(3), key, num_warmup=500, num_samples=4000,
                                         dense_mass=dense_mass))
     z, _, info, _ = run(jax.random.key(0))
-    z = np.asarray(z)[500:]
-    assert not np.any(info.diverging[500:])
+    z = np.asarray(z)
+    assert z.shape == (4000, 3) and not np.any(info.diverging)
     for j in range(3):
         assert_posterior_matches(z[None, :, j], MEAN[j], np.sqrt(COV[j, j]))
     # the covariances, as means of products of centred draws
@@ -44,7 +44,7 @@ def test_laplace_target_matches_its_moments():
     vg = jax.jit(jax.value_and_grad(lambda z: jnp.sum(jnp.abs(z - 0.5))))
     z, *_ = jax.jit(lambda key: run_chain(vg, jnp.zeros(1), key, num_warmup=500, num_samples=6000))(
         jax.random.key(1))
-    assert_posterior_matches(np.asarray(z)[None, 500:, 0], 0.5, np.sqrt(2.0))
+    assert_posterior_matches(np.asarray(z)[None, :, 0], 0.5, np.sqrt(2.0))
 
 
 def test_tree_depth_is_capped_and_divergences_are_flagged():
