@@ -100,7 +100,6 @@ def nuts_transition(value_and_grad, position: Position, rand: Randomness, step_s
     The maximum tree depth is the length of ``rand.directions``."""
     size = position.z.shape[0]
     levels = rand.directions.shape[0]
-    masks = (2 ** jnp.arange(1, levels + 1)) - 1          # 2^k - 1 for k = 1 .. levels
     r0 = mass_sqrt @ rand.normal if mass_sqrt.ndim == 2 else mass_sqrt * rand.normal
     v0 = _velocity(inverse_mass, r0)
     energy0 = position.potential_energy + 0.5 * r0 @ v0
@@ -110,22 +109,28 @@ def nuts_transition(value_and_grad, position: Position, rand: Randomness, step_s
     z0, g0, pe0 = position.z, position.grad, position.potential_energy
     end0 = jnp.stack([z0, r0, g0, v0])
     zero = jnp.zeros((), dtype)
-    # The loop state is packed into three arrays, because XLA on the CPU launches a kernel
-    # per array it produces: vectors F (rows below), scalars S and integers I.
-    # F rows: 0-3 left end (z, r, g, v), 4-7 right end, 8-9 the trajectory's proposal (z, g),
-    # 10-11 the subtree's proposal, 12 the trajectory's momentum sum, 13 the subtree's,
-    # then `levels` checkpoint velocities and `levels` checkpoint momentum sums.
-    F = jnp.concatenate([end0, end0, jnp.stack([z0, g0, z0, g0, r0, jnp.zeros_like(r0)]),
-                         jnp.zeros((2 * levels, size), dtype)])
+    # The loop state is packed into a few arrays, because XLA on the CPU launches a kernel
+    # per array it produces. F rows: 0-3 left end (z, r, g, v), 4-7 right end, 8-9 the
+    # trajectory's proposal (z, g), 10-11 the subtree's proposal, 12 the trajectory's
+    # momentum sum, 13 the subtree's.
+    F = jnp.concatenate([end0, end0, jnp.stack([z0, g0, z0, g0, r0, jnp.zeros_like(r0)])])
+    # Checkpoints (NumPyro's indexing): an even step j of the subtree stores its velocity and
+    # the momentum sum before it in row popcount(j >> 1) of C; the balanced sub-subtrees
+    # ending at an odd step j start at the checkpoints in rows idx_max - t + 1 .. idx_max,
+    # t = the number of trailing ones of j, idx_max = popcount(j >> 1). D holds each
+    # checkpoint's velocity . momentum sum, so a check costs two matrix-vector products.
+    C = jnp.zeros((2, levels, size), dtype)
+    D = jnp.zeros(levels, dtype)
     # S: potential and total energy of the trajectory's and the subtree's proposals,
     # log weights of the trajectory and the subtree, sum of acceptance probabilities
     S = jnp.stack([pe0, energy0, pe0, energy0, zero, zero, zero])
     # I: depth of the subtree being built, step j within it, leapfrog steps, diverging, done
     I = jnp.zeros(5, jnp.int32)
-    ck = 14
+    rows = jnp.arange(levels, dtype=jnp.int32)
+    zero_i = jnp.zeros((), jnp.int32)
 
     def body(state):
-        F, S, I = state
+        F, C, D, S, I = state
         depth, j, n = I[0], I[1], I[2]
         right = directions[depth] == 1
         eps = jnp.where(right, step_size, -step_size)
@@ -151,14 +156,17 @@ def nuts_transition(value_and_grad, position: Position, rand: Randomness, step_s
         pe_s, e_s = jnp.where(pick, pe, pe_s), jnp.where(pick, energy, e_s)
         rho_before = jnp.where(first, 0.0, F[13])
         rhos = rho_before + r
-        # checkpoints at the first step of each balanced sub-subtree, U-turn checks at its last
-        store = ((j & masks) == 0)[:, None]
-        ck_v = jnp.where(store, v, F[ck:ck + levels])
-        ck_rho = jnp.where(store, rho_before, F[ck + levels:])
-        check = ((j + 1) & masks) == 0
-        rho_k = rhos - ck_rho
-        turn_k = (jnp.sum(ck_v * rho_k, axis=1) <= 0) | (jnp.sum(rho_k * v, axis=1) <= 0)
-        sub_turning = jnp.any(check & turn_k)
+        # checkpoint at even steps, U-turn checks of every balanced sub-subtree ending here
+        idx_max = jax.lax.population_count(j >> 1)
+        even = (j & 1) == 0
+        C = jax.lax.dynamic_update_slice(
+            C, jnp.where(even, jnp.stack([v, rho_before]), C[:, idx_max])[:, None, :], (zero_i, idx_max, zero_i))
+        D = D.at[idx_max].set(jnp.where(even, jnp.sum(v * rho_before), D[idx_max]))
+        trailing_ones = jax.lax.population_count((~j & (j + 1)) - 1)
+        check = (rows <= idx_max) & (rows > idx_max - trailing_ones)
+        start_dot = C[0] @ rhos - D                 # checkpoint velocity . (rhos - rho_before_k)
+        end_dot = jnp.sum(v * rhos) - C[1] @ v      # v . (rhos - rho_before_k)
+        sub_turning = jnp.any(check & ((start_dot <= 0) | (end_dot <= 0)))
         sub_done = (j + 1 == (1 << depth)) | sub_turning | diverging
         # the trajectory's end in this direction moves to the new state
         new_end = jnp.stack([z, r, g, v])
@@ -174,12 +182,12 @@ def nuts_transition(value_and_grad, position: Position, rand: Randomness, step_s
         depth = jnp.where(sub_done, depth + 1, depth)
         accept = accept + jnp.minimum(1.0, jnp.exp(-delta))
         done = (sub_done & ~join) | turning | (depth >= levels)
-        F = jnp.concatenate([left, right_end, traj_prop, sub_prop, rho[None], rhos[None], ck_v, ck_rho])
+        F = jnp.concatenate([left, right_end, traj_prop, sub_prop, rho[None], rhos[None]])
         S = jnp.stack([pe_p, e_p, pe_s, e_s, lw, lws, accept])
         I = jnp.stack([depth, jnp.where(sub_done, 0, j + 1), n + 1, I[3] | diverging, done]).astype(jnp.int32)
-        return F, S, I
+        return F, C, D, S, I
 
-    F, S, I = jax.lax.while_loop(lambda state: state[2][4] == 0, body, (F, S, I))
+    F, _, _, S, I = jax.lax.while_loop(lambda state: state[4][4] == 0, body, (F, C, D, S, I))
     new = Position(F[8], S[0], F[9])
     info = Transition(accept_prob=S[6] / I[2], num_steps=I[2], diverging=I[3] == 1, energy=S[1], tree_depth=I[0])
     return new, info
