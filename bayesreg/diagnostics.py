@@ -47,25 +47,28 @@ def convergence_problems(summary: pd.DataFrame, num_divergences: int, num_chains
 def quick_diagnostics(draws: dict[str, np.ndarray]) -> pd.DataFrame:
     """Split R-hat, bulk ESS and tail ESS of every scalar component, from NumPyro's
     FFT-based estimators on (chain, draw, ...) arrays: the numbers behind the convergence
-    warnings, computed without building an ArviZ summary (10-20x faster). Tail ESS is the
-    smaller ESS of the indicators x <= q5% and x >= q95% (Vehtari et al. 2021)."""
+    warnings, computed for all components at once without building an ArviZ summary (10-20x
+    faster). Tail ESS is the smaller ESS of the indicators x <= q5% and x >= q95% (Vehtari
+    et al. 2021)."""
     from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
 
-    rows = {}
+    labels, columns = [], []
     for name, value in draws.items():
         value = np.asarray(value, dtype=np.float64)
         flat = value.reshape(value.shape[:2] + (-1,))
-        for j in range(flat.shape[-1]):
-            x = flat[..., j]
-            label = name if flat.shape[-1] == 1 and value.ndim == 2 else f"{name}[{j}]"
-            lo, hi = np.quantile(x, [0.05, 0.95])
-            tails = [effective_sample_size((x <= lo).astype(float)), effective_sample_size((x >= hi).astype(float))]
-            rows[label] = {
-                "r_hat": float(split_gelman_rubin(x)) if x.shape[0] > 1 or x.shape[1] >= 4 else np.nan,
-                "ess_bulk": float(effective_sample_size(x)),
-                "ess_tail": float(np.nanmin(tails)),
-            }
-    return pd.DataFrame.from_dict(rows, orient="index")
+        scalar = flat.shape[-1] == 1 and value.ndim == 2
+        labels += [name] if scalar else [f"{name}[{j}]" for j in range(flat.shape[-1])]
+        columns.append(flat)
+    x = np.concatenate(columns, axis=-1)                        # (chain, draw, component)
+    lo, hi = np.quantile(x, [0.05, 0.95], axis=(0, 1))
+    tails = np.minimum(effective_sample_size((x <= lo).astype(float)),
+                       effective_sample_size((x >= hi).astype(float)))
+    enough = x.shape[0] > 1 or x.shape[1] >= 4
+    return pd.DataFrame({
+        "r_hat": np.asarray(split_gelman_rubin(x), dtype=float) if enough else np.full(len(labels), np.nan),
+        "ess_bulk": np.asarray(effective_sample_size(x), dtype=float),
+        "ess_tail": np.asarray(tails, dtype=float),
+    }, index=labels)
 
 
 def warn_if_unconverged(problems: list[str], *, stacklevel: int = 3) -> None:

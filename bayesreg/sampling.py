@@ -191,7 +191,8 @@ def get_runner(model, static: Mapping[str, Any], settings: NUTSSettings, progres
 
         def runner(keys, data):
             out = pmapped(keys.reshape(n_dev, per_device), data)
-            return jax.tree.map(lambda a: a.reshape((settings.num_chains,) + a.shape[2:]), out)
+            # to numpy first: a reshape of a device array is one more dispatched operation
+            return jax.tree.map(lambda a: np.asarray(a).reshape((settings.num_chains,) + a.shape[2:]), out)
     else:
         runner = jax.jit(lambda keys, data: jax.lax.map(lambda k: chain(k, data), keys))
     _RUNNERS[cache_key] = runner
