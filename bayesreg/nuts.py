@@ -127,7 +127,6 @@ def nuts_transition(value_and_grad, position: Position, rand: Randomness, step_s
     # I: depth of the subtree being built, step j within it, leapfrog steps, diverging, done
     I = jnp.zeros(5, jnp.int32)
     rows = jnp.arange(levels, dtype=jnp.int32)
-    zero_i = jnp.zeros((), jnp.int32)
 
     def body(state):
         F, C, D, S, I = state
@@ -159,9 +158,11 @@ def nuts_transition(value_and_grad, position: Position, rand: Randomness, step_s
         # checkpoint at even steps, U-turn checks of every balanced sub-subtree ending here
         idx_max = jax.lax.population_count(j >> 1)
         even = (j & 1) == 0
-        C = jax.lax.dynamic_update_slice(
-            C, jnp.where(even, jnp.stack([v, rho_before]), C[:, idx_max])[:, None, :], (zero_i, idx_max, zero_i))
-        D = D.at[idx_max].set(jnp.where(even, jnp.sum(v * rho_before), D[idx_max]))
+        # (masked selects rather than an indexed update: under vmap, where each chain has its
+        # own index, an indexed update becomes a scatter)
+        store = even & (rows == idx_max)
+        C = jnp.where(store[None, :, None], jnp.stack([v, rho_before])[:, None, :], C)
+        D = jnp.where(store, jnp.sum(v * rho_before), D)
         trailing_ones = jax.lax.population_count((~j & (j + 1)) - 1)
         check = (rows <= idx_max) & (rows > idx_max - trailing_ones)
         start_dot = C[0] @ rhos - D                 # checkpoint velocity . (rhos - rho_before_k)
