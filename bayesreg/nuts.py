@@ -5,7 +5,8 @@ forwards or backwards at random, uniform progressive sampling inside each new su
 biased progressive sampling when a subtree joins the trajectory, the generalised
 U-turn criterion on momentum sums checked on every balanced sub-subtree, divergence when
 the energy error exceeds 1000, and Stan's windowed adaptation of the step size (dual
-averaging) and of a diagonal or dense inverse mass matrix (NumPyro's ``warmup_adapter``).
+averaging) and of a diagonal or dense inverse mass matrix (built from NumPyro's dual
+averaging, Welford and window-schedule pieces).
 
 Why not NumPyro's own kernel? Its iterative tree builder is general (pytrees, nested
 ``while_loop``s for the U-turn checks, a ``cond`` per merge), so on the small models this
@@ -16,9 +17,9 @@ levels against stored checkpoints) and the merge into the trajectory are ``where
 selects, so XLA fuses the body into a few kernels.
 
 Checkpoints: a subtree of 2^d steps is built step by step, j = 0 .. 2^d - 1. The balanced
-sub-subtree of level k (2^k steps) that ends at step j exists when (j + 1) is a multiple of
-2^k; its first step is j - 2^k + 1, where the level-k checkpoint (velocity and momentum sum
-before that step) was stored because that index is a multiple of 2^k. The criterion only
+sub-subtrees that end at step j have 2^1 .. 2^t steps, t = the number of trailing ones of
+j; their first steps are even, and each stored its velocity and the momentum sum before
+it as a checkpoint (indexed as in NumPyro, see ``nuts_transition``). The criterion only
 uses the two end velocities and the momentum sum, so it is the same whichever direction
 the subtree grows.
 """
@@ -54,9 +55,9 @@ def _velocity(inverse_mass, r):
     return inverse_mass @ r if inverse_mass.ndim == 2 else inverse_mass * r
 
 
-def _momentum(key, mass_sqrt, size):
-    eps = jax.random.normal(key, (size,))
-    return mass_sqrt @ eps if mass_sqrt.ndim == 2 else mass_sqrt * eps
+def _momentum(mass_sqrt, normal):
+    """A momentum ~ N(0, M) from standard normals, with M = mass_sqrt mass_sqrt'."""
+    return mass_sqrt @ normal if mass_sqrt.ndim == 2 else mass_sqrt * normal
 
 
 def _hash_uniforms(seed, n):
@@ -74,7 +75,7 @@ def _hash_uniforms(seed, n):
     return (x.astype(jnp.float64) + 0.5) * (1.0 / 4294967296.0)
 
 
-# rows of the (2, 4, size) array of trajectory ends; axis 0 is the side (0 left, 1 right)
+# rows of a trajectory end (z, r, g, v) in the packed loop state
 _Z, _R, _G, _V = range(4)
 
 
@@ -100,7 +101,7 @@ def nuts_transition(value_and_grad, position: Position, rand: Randomness, step_s
     The maximum tree depth is the length of ``rand.directions``."""
     size = position.z.shape[0]
     levels = rand.directions.shape[0]
-    r0 = mass_sqrt @ rand.normal if mass_sqrt.ndim == 2 else mass_sqrt * rand.normal
+    r0 = _momentum(mass_sqrt, rand.normal)
     v0 = _velocity(inverse_mass, r0)
     energy0 = position.potential_energy + 0.5 * r0 @ v0
     directions, seed = rand.directions, rand.seed
@@ -194,21 +195,15 @@ def nuts_transition(value_and_grad, position: Position, rand: Randomness, step_s
     return new, info
 
 
-def _reasonable_step_size(value_and_grad, step_size, inverse_mass, z_info, key):
+def _reasonable_step_size(value_and_grad, step_size, inverse_mass, mass_sqrt, position: Position, key):
     """Stan's heuristic: double or halve the step until one leapfrog step's acceptance
     probability crosses 0.8, starting from ``step_size``."""
-    z, _, pe, g = z_info
-    size = z.shape[0]
-    inverse_mass = jnp.asarray(inverse_mass)
-    if inverse_mass.ndim == 2:
-        mass_sqrt = jnp.linalg.cholesky(jnp.linalg.inv(inverse_mass))
-    else:
-        mass_sqrt = 1.0 / jnp.sqrt(inverse_mass)
+    z, pe, g = position
     finfo = jnp.finfo(jnp.result_type(step_size))
     log_target = jnp.log(0.8)
 
     def delta_energy(eps, key):
-        r = _momentum(key, mass_sqrt, size)
+        r = _momentum(mass_sqrt, jax.random.normal(key, z.shape))
         r1 = r - 0.5 * eps * g
         pe1, g1 = value_and_grad(z + eps * _velocity(inverse_mass, r1))
         r1 = r1 - 0.5 * eps * g1
@@ -253,13 +248,13 @@ def _adaptation(value_and_grad, z_init, pe, grad, key, *, num_warmup: int, dense
     ends = jnp.asarray([w.end for w in schedule] or [0])
     num_windows = len(schedule)
     eye = jnp.eye(size, dtype=z_init.dtype) if dense_mass else jnp.ones(size, dtype=z_init.dtype)
-    step = _reasonable_step_size(value_and_grad, jnp.asarray(1.0, z_init.dtype), eye,
-                                 (z_init, None, pe, grad), jax.random.fold_in(key, num_warmup))
+    step = _reasonable_step_size(value_and_grad, jnp.asarray(1.0, z_init.dtype), eye, eye,
+                                 Position(z_init, pe, grad), jax.random.fold_in(key, num_warmup))
     state = Adaptation(step, eye, eye, ss_init(jnp.log(10.0 * step)), mm_init(size), jnp.zeros((), jnp.int32))
 
-    def window_end(state, z, pe, grad, i):
+    def window_end(state, position, i):
         inverse_mass, mass_sqrt, _ = mm_final(state.welford, regularize=True)
-        step = _reasonable_step_size(value_and_grad, state.step_size, inverse_mass, (z, None, pe, grad),
+        step = _reasonable_step_size(value_and_grad, state.step_size, inverse_mass, mass_sqrt, position,
                                      jax.random.fold_in(key, i))
         return Adaptation(step, inverse_mass, mass_sqrt, ss_init(jnp.log(10.0) + jnp.log(step)), mm_init(size),
                           state.window)
@@ -276,9 +271,7 @@ def _adaptation(value_and_grad, z_init, pe, grad, key, *, num_warmup: int, dense
         at_end = i == ends[state.window]
         state = state._replace(step_size=step, dual_averaging=ss_state, welford=welford,
                                window=jnp.where(at_end, state.window + 1, state.window))
-        return jax.lax.cond(at_end & middle,
-                            lambda s: window_end(s, position.z, position.potential_energy, position.grad, i),
-                            lambda s: s, state)
+        return jax.lax.cond(at_end & middle, lambda s: window_end(s, position, i), lambda s: s, state)
 
     return state, update
 
