@@ -245,6 +245,18 @@ def _to_draws(samples, stats, settings: NUTSSettings) -> NUTSDraws:
 _BATCHED: dict[tuple, Callable] = {}
 
 
+def _batched_runner(model, static: Mapping[str, Any], settings: NUTSSettings) -> Callable:
+    """``runner(keys, data)`` for (device, pair) leading axes: each host device runs its
+    share of the (replicate, chain) pairs one after another inside one executable."""
+    cache_key = (model, tuple(sorted(static.items())), settings, jax.local_device_count())
+    runner = _BATCHED.get(cache_key)
+    if runner is None:
+        chain = partial(_one_chain, model=model, static=dict(static), settings=settings, progress=False)
+        runner = jax.pmap(lambda keys, data: jax.lax.map(lambda pair: chain(*pair), (keys, data)))
+        _BATCHED[cache_key] = runner
+    return runner
+
+
 def run_nuts_batched(
     model,
     rng_key,
@@ -255,13 +267,20 @@ def run_nuts_batched(
 ) -> NUTSDraws:
     """NUTS on many data sets at once: every array in ``data`` has a leading replicate axis.
 
-    One program is compiled for the whole batch and ``vmap``-ed over the replicates (each
-    with its own warmup adaptation), instead of a Python loop of separate fits. Chains
-    within a replicate run in sequence. Returns draws of shape (replicate, chain, draw, ...).
-    Replicate r runs the same program as :func:`run_nuts` on replicate r alone with key
-    ``jax.random.split(rng_key, R)[r]`` and ``chain_method="vectorized"``: the draws agree up
-    to floating-point rounding at first, but HMC trajectories are chaotic, so over long runs
-    those 1e-15 differences grow and single draws differ while their distribution does not.
+    One program is compiled per shape of the batch and reused for new batches of that
+    shape: the (replicate, chain) pairs are split across the host devices (``pmap``) and each
+    device runs its share in sequence (``lax.map``) inside that one executable, each pair
+    with its own warmup adaptation. There is no Python loop and no recompilation.
+
+    Why not ``vmap``? Batched NUTS runs in lockstep: at every transition all lanes wait
+    for the longest trajectory among them, and every lane pays for every lane's bookkeeping.
+    On 200 replicates (n = 50, p = 5) that made the batch 5x slower than this map
+    (2.8 s against 0.5 s on 2 cores), in which each trajectory stops when it is done.
+
+    Returns draws of shape (replicate, chain, draw, ...). Replicate r runs the same
+    program as :func:`run_nuts` on replicate r alone with key ``jax.random.split(rng_key, R)[r]``
+    (chains split from it as there), so the draws agree up to floating-point rounding.
+    ``settings.chain_method`` is not used.
     """
     static = dict(static or {})
     data = {k: jnp.asarray(v) for k, v in data.items()}
@@ -269,17 +288,20 @@ def run_nuts_batched(
     if len(sizes) != 1:
         raise ValueError(f"every data array needs the same leading replicate axis; got sizes {sorted(sizes)}.")
     num_reps = sizes.pop()
-    cache_key = (model, tuple(sorted(static.items())), settings)
-    runner = _BATCHED.get(cache_key)
-    if runner is None:
-        # one flat vmap over (replicate, chain) pairs: nesting a vmap over chains inside a
-        # vmap over replicates makes JAX trace NUTS's while loops several times over
-        chain = partial(_one_chain, model=model, static=static, settings=settings, progress=False)
-        runner = jax.jit(jax.vmap(chain, in_axes=(0, 0)))
-        _BATCHED[cache_key] = runner
     chains = settings.num_chains
+    pairs = num_reps * chains
+    devices = min(jax.local_device_count(), pairs)
+    per_device = -(-pairs // devices)
+    # pair i = (replicate i // chains, chain i % chains); the last pair is repeated to fill
+    # the devices evenly, and its copies are dropped afterwards
+    index = np.minimum(np.arange(devices * per_device), pairs - 1)
     keys = jax.vmap(lambda k: jax.random.split(k, chains))(jax.random.split(rng_key, num_reps)).reshape(-1)
-    flat = {k: jnp.repeat(v, chains, axis=0) for k, v in data.items()}
-    samples, stats = runner(keys, flat)
-    unflat = {k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in {**samples}.items()}
-    return _to_draws(unflat, {k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in stats.items()}, settings)
+    keys = keys[index].reshape(devices, per_device)
+    flat = {k: v[index // chains].reshape((devices, per_device) + v.shape[1:]) for k, v in data.items()}
+    samples, stats = _batched_runner(model, static, settings)(keys, flat)
+
+    def unflat(a):
+        a = np.asarray(a)
+        return a.reshape((devices * per_device,) + a.shape[2:])[:pairs].reshape((num_reps, chains) + a.shape[2:])
+
+    return _to_draws({k: unflat(v) for k, v in samples.items()}, {k: unflat(v) for k, v in stats.items()}, settings)

@@ -4,7 +4,8 @@ For each cell (n, p, tau, sigma) of a grid and each of R replicates: draw w from
 (Laplace(0, tau) or Normal(0, tau^2)), X ~ N(0, Sigma) with unit variances (Sigma = I, or
 equal correlations), y = Xw + N(0, sigma^2), and an independent test set. Fit w_MAP (the
 exact lasso / ridge solution) and w_mean (NUTS on the sufficient statistics) for all R
-replicates at once (one ``vmap``-ed program each), then record the test MSE of both,
+replicates at once (one compiled program each: the lasso ``vmap``-ed, NUTS mapped over the
+replicates across the cores, see :func:`bayesreg.sampling.run_nuts_batched`), then record the test MSE of both,
 ||w - w_hat||^2, the theoretical expected test MSE sigma^2 + (w - w_hat)' Sigma (w - w_hat),
 and the posterior-expected test MSE.
 
@@ -69,7 +70,8 @@ def map_batched(X, y, *, prior: str, tau: float, sigma: float) -> np.ndarray:
 def nuts_batched(X, y, *, prior: str, tau: float, sigma: float, settings: NUTSSettings, key):
     """Posterior draws of w for every replicate at once: (R, chain, draw, p).
 
-    One compiled, ``vmap``-ed NUTS program on the sufficient-statistics form of the model
+    One compiled NUTS program, mapped over the replicates on every core
+    (:func:`bayesreg.sampling.run_nuts_batched`), on the sufficient-statistics form of the model
     (X'X, X'y, y'y per replicate), so each gradient costs O(p^2) rather than O(n p).
     """
     num_reps, _, p = X.shape
