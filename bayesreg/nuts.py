@@ -14,7 +14,8 @@ package fits a leapfrog step costs ~4 µs of which the gradient is ~0.3 µs. Her
 trajectory is a single ``while_loop`` over leapfrog steps whose body has no control flow:
 subtree bookkeeping, all U-turn checks of the balanced binary tree (vectorised over tree
 levels against stored checkpoints) and the merge into the trajectory are ``where``
-selects, so XLA fuses the body into a few kernels.
+selects, so XLA fuses the body into a few kernels, and with the small-loop threshold that
+:mod:`bayesreg._backend` sets, compiles the whole loop into one function.
 
 Checkpoints: a subtree of 2^d steps is built step by step, j = 0 .. 2^d - 1. The balanced
 sub-subtrees that end at step j have 2^1 .. 2^t steps, t = the number of trailing ones of

@@ -274,12 +274,12 @@ def run_nuts_batched(
 
     Why not ``vmap``? Batched NUTS runs in lockstep: at every transition all lanes wait
     for the longest trajectory among them, and every lane pays for every lane's bookkeeping.
-    On 200 replicates (n = 50, p = 5) that made the batch 5x slower than this map
-    (2.8 s against 0.5 s on 2 cores), in which each trajectory stops when it is done.
+    On 200 replicates (n = 50, p = 5) that made the batch about 5x slower than this map
+    (3 s against 0.5-0.6 s on 2 cores), in which each trajectory stops when it is done.
 
     Returns draws of shape (replicate, chain, draw, ...). Replicate r runs the same
     program as :func:`run_nuts` on replicate r alone with key ``jax.random.split(rng_key, R)[r]``
-    (chains split from it as there), so the draws agree up to floating-point rounding.
+    (chains split from it as there), so the draws are the same (bit for bit in the tests).
     ``settings.chain_method`` is not used.
     """
     static = dict(static or {})
