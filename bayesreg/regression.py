@@ -56,6 +56,12 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         the posterior unimodal when sigma is sampled.
     num_warmup, num_samples, num_chains : int
         NUTS settings. ``chain_method`` and ``target_accept_prob`` as in NumPyro.
+    dense_mass : bool, default=False
+        NUTS adapts a dense inverse mass matrix (the posterior covariance, estimated in
+        warmup) instead of a diagonal one, as NumPyro's ``dense_mass=True``. Worth it when
+        the columns of X are correlated, which makes the coefficients' posterior
+        correlated: on diabetes with tau = 50 it gave ~1.5x the ESS per second. Each
+        leapfrog step then costs O(p^2) more. Ignored by the other methods.
     seed : int, default=0
         Same seed, same draws.
     progress : bool or None, default=True
@@ -73,8 +79,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     def __init__(self, prior="laplace", tau=1.0, loc=0.0, sigma=1.0, fit_intercept=False,
                  method="nuts", scale_by_sigma=False, num_warmup=1000, num_samples=1000,
-                 num_chains=2, chain_method="parallel", target_accept_prob=0.8, seed=0,
-                 progress=True):
+                 num_chains=2, chain_method="parallel", target_accept_prob=0.8, dense_mass=False,
+                 seed=0, progress=True):
         self.prior = prior
         self.tau = tau
         self.loc = loc
@@ -87,6 +93,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         self.num_chains = num_chains
         self.chain_method = chain_method
         self.target_accept_prob = target_accept_prob
+        self.dense_mass = dense_mass
         self.seed = seed
         self.progress = progress
 
@@ -179,7 +186,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
         settings = NUTSSettings(num_warmup=self.num_warmup, num_samples=self.num_samples,
                                 num_chains=self.num_chains, chain_method=self.chain_method,
-                                target_accept_prob=self.target_accept_prob)
+                                target_accept_prob=self.target_accept_prob, dense_mass=self.dense_mass)
         key_mcmc, key_pred = jax.random.split(jax.random.key(self.seed))
         if self.method == "gibbs":
             from .gibbs import gibbs_data, run_gibbs

@@ -60,6 +60,8 @@ class NUTSSettings:
                 f"target_accept_prob must be in (0, 1); got {self.target_accept_prob!r}."
             )
         check_option(self.chain_method, "chain_method", CHAIN_METHODS)
+        if not isinstance(self.dense_mass, bool | np.bool_):
+            raise TypeError(f"dense_mass must be True or False; got {self.dense_mass!r}.")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

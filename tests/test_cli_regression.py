@@ -10,7 +10,7 @@ from bayesreg.cli import main
 def test_fit_map_and_nuts_side_by_side(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["fit", "--data", "diabetes", "--tau", "10", "--method", "nuts,map",
-                 "--num-warmup", "200", "--num-samples", "200", "--no-progress",
+                 "--num-warmup", "200", "--num-samples", "200", "--no-progress", "--dense-mass",
                  "--save", str(tmp_path / "models" / "diabetes"), "--json", str(tmp_path / "r.json"),
                  "--out", str(out)])
     assert code == 0
@@ -22,7 +22,7 @@ def test_fit_map_and_nuts_side_by_side(tmp_path, capsys):
     for name in ("coefficients", "trace", "rank", "forest", "posterior_predictive"):
         assert (out / f"{name}.png").stat().st_size > 5_000, name
     loaded = bayesreg.load(tmp_path / "models" / "diabetes")
-    assert loaded.method == "nuts"
+    assert loaded.method == "nuts" and loaded.dense_mass is True
     np.testing.assert_allclose(list(results["fits"]["nuts"]["coef"].values()), loaded.coef_)
 
 

@@ -42,6 +42,23 @@ def test_normal_prior_nuts_matches_exact_posterior(n, p, fit_intercept):
         assert_posterior_matches(est.fit_result_.draws("intercept"), exact.intercept_, b_sd)
 
 
+def test_dense_mass_nuts_matches_exact_posterior():
+    # strongly correlated columns: the posterior of w is strongly correlated too
+    data = simulate_regression(30, 4, n_nonzero=2, sigma=1.0, correlation=0.9, seed=3)
+    kw = dict(prior="normal", tau=2.0, sigma=1.0)
+    exact = BayesianLinearRegression(method="exact", **kw).fit(data.X, data.y)
+    est = BayesianLinearRegression(seed=2, dense_mass=True, **NUTS, **kw).fit(data.X, data.y)
+    assert est.fit_result_.num_divergences == 0
+    _check_all(est.fit_result_.draws("w"), exact.posterior_.mean, exact.posterior_.std)
+    assert est.fit_result_.settings["dense_mass"] is True
+    # the adapted dense metric undoes the correlation: far shorter trajectories than diagonal
+    diag = BayesianLinearRegression(seed=2, **NUTS, **kw).fit(data.X, data.y)
+    steps = {name: e.fit_result_.sample_stats["n_steps"].mean() for name, e in (("dense", est), ("diag", diag))}
+    assert steps["dense"] < 0.6 * steps["diag"], steps
+    with pytest.raises(TypeError, match="dense_mass must be True or False"):
+        BayesianLinearRegression(dense_mass="yes", **NUTS).fit(data.X, data.y)
+
+
 def _posteriordb(name):
     d = json.loads((POSTERIORDB / f"{name}.json").read_text())
     return np.asarray(d["X"], dtype=float), np.asarray(d["y"], dtype=float)

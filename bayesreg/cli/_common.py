@@ -48,13 +48,16 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--out", metavar="DIR", type=Path, help="write PNG plots into DIR")
 
 
-def add_nuts_options(parser: argparse.ArgumentParser, *, num_chains: int = 4) -> None:
+def add_nuts_options(parser: argparse.ArgumentParser, *, num_chains: int = 4, dense_mass: bool = False) -> None:
     group = parser.add_argument_group("NUTS")
     group.add_argument("--num-warmup", type=positive_int, default=1000, metavar="N")
     group.add_argument("--num-samples", type=positive_int, default=1000, metavar="N")
     group.add_argument("--num-chains", type=positive_int, default=num_chains, metavar="N")
     group.add_argument("--target-accept", type=fraction, default=0.8, metavar="P",
                        help="target acceptance probability (default 0.8)")
+    if dense_mass:
+        group.add_argument("--dense-mass", action="store_true",
+                           help="adapt a dense mass matrix (the posterior covariance) instead of a diagonal")
     group.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="show a progress bar on stderr (default: when stderr is a terminal)")
 

@@ -73,7 +73,7 @@ def register(sub) -> None:
     p.add_argument("--method", type=_methods, default=["nuts", "map"], metavar="M[,M]",
                    help="nuts, gibbs, map, exact, or several comma-separated (default nuts,map)")
     p.add_argument("--save", metavar="DIR", help="save the fitted model (NUTS if run, else the first) to DIR")
-    add_nuts_options(p, num_chains=2)
+    add_nuts_options(p, num_chains=2, dense_mass=True)
     add_output_options(p)
     p.set_defaults(run=run_fit)
 
@@ -157,7 +157,7 @@ def run_fit(args: argparse.Namespace) -> int:
             prior=args.prior, tau=tau, loc=args.loc, sigma=sigma, fit_intercept=args.fit_intercept,
             method=method, scale_by_sigma=args.scale_by_sigma, num_warmup=args.num_warmup,
             num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
-            target_accept_prob=args.target_accept, progress=args.progress,
+            target_accept_prob=args.target_accept, dense_mass=args.dense_mass, progress=args.progress,
         ).fit(X, data.y)
         fits[method] = est
         table = est.coef_table()
