@@ -227,14 +227,12 @@ def run_nuts(
         with _bar_lock:
             _active_bar = pbar
         try:
-            samples, stats = runner(keys, data)
-            samples = {k: np.asarray(v) for k, v in samples.items()}
-            stats = {k: np.asarray(v) for k, v in stats.items()}
+            draws = _to_draws(*runner(keys, data), settings)  # to numpy: waits for the run to end
             jax.effects_barrier()
         finally:
             with _bar_lock:
                 _active_bar = None
-    return _to_draws(samples, stats, settings)
+    return draws
 
 
 def _to_draws(samples, stats, settings: NUTSSettings) -> NUTSDraws:
