@@ -27,6 +27,7 @@ from .sampling import NUTSSettings, run_nuts
 
 PRIORS = ("laplace", "normal")
 METHODS = ("nuts", "gibbs", "map", "exact")
+SAMPLERS = ("nuts", "gibbs")  # the methods whose fit holds posterior draws
 
 
 class BayesianLinearRegression(RegressorMixin, BaseEstimator):
@@ -167,7 +168,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             self.fit_result_ = fit
             self.coef_ = fit.draws("w").reshape(-1, n_features).mean(axis=0)
         self.intercept_ = float(self._y_mean - self._x_mean @ self.coef_) if self.fit_intercept else 0.0
-        if self.method in ("nuts", "gibbs") and self.fit_intercept:
+        if self.method in SAMPLERS and self.fit_intercept:
             self.intercept_ = float(self.fit_result_.draws("intercept").mean())
         return self
 
@@ -253,7 +254,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     def _mean_draws(self, X) -> NDArray[np.float64] | None:
         """(chain, draw, n) draws of the regression function at X (NUTS and Gibbs fits)."""
-        if self.method not in ("nuts", "gibbs"):
+        if self.method not in SAMPLERS:
             return None
         w = self.fit_result_.draws("w")
         mean = w @ X.T
@@ -262,7 +263,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         return mean
 
     def _noise_var(self) -> float:
-        if self.method in ("nuts", "gibbs") and "sigma" in self.fit_result_.posterior:
+        if self.method in SAMPLERS and "sigma" in self.fit_result_.posterior:
             return float(np.mean(self.fit_result_.draws("sigma") ** 2))
         if isinstance(self.sigma, PRIOR_TYPES):
             if self.method == "map":
@@ -286,7 +287,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             var += np.einsum("ij,jk,ik->i", Xc, self.posterior_.cov, Xc)
             if self.fit_intercept:  # the intercept's own variance, sigma^2 / n
                 var += self._noise_var() / self._n_samples
-        elif self.method in ("nuts", "gibbs"):
+        elif self.method in SAMPLERS:
             draws = self._mean_draws(X).reshape(-1, X.shape[0])
             var += draws.var(axis=0)
         return mean, np.sqrt(var)
@@ -296,7 +297,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         predictive for exact fits and from predictive draws for NUTS fits."""
         level = check_level(level)
         X = self._check_X(X)
-        if self.method in ("nuts", "gibbs"):
+        if self.method in SAMPLERS:
             y_draws = self.sample_predictive(X)
             tail = (1 - level) / 2
             return np.quantile(y_draws, tail, axis=0), np.quantile(y_draws, 1 - tail, axis=0)
@@ -310,7 +311,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         """Draws of y at X from the posterior predictive, shape (num_draws, n)."""
         X = self._check_X(X)
         rng = np.random.default_rng(self.seed if seed is None else seed)
-        if self.method in ("nuts", "gibbs"):
+        if self.method in SAMPLERS:
             mean = self._mean_draws(X)
             sigma = (self.fit_result_.draws("sigma") if "sigma" in self.fit_result_.posterior
                      else np.sqrt(self._noise_var()))
@@ -335,7 +336,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(self.n_features_in_)]))
         table = pd.DataFrame({"coef": self.coef_}, index=pd.Index(names, name="feature"))
         tail = (1 - level) / 2
-        if self.method in ("nuts", "gibbs"):
+        if self.method in SAMPLERS:
             w = self.fit_result_.draws("w").reshape(-1, self.n_features_in_)
             summary = self.fit_result_.summary(var_names=["w"])
             table["sd"] = w.std(axis=0, ddof=1)

@@ -6,14 +6,13 @@ import argparse
 
 import numpy as np
 
+from ..regression import METHODS, SAMPLERS
 from ._common import (
     add_nuts_options,
     add_output_options,
     finish,
     positive_float,
 )
-
-METHODS = ("nuts", "gibbs", "map", "exact")
 
 
 def _scale(text: str):
@@ -166,7 +165,7 @@ def run_fit(args: argparse.Namespace) -> int:
         print(format_table(table, f"{label}: {len(table)} coefficients, intercept {est.intercept_:.4g}"))
         print()
         columns[label] = table["coef"]
-        if method in ("nuts", "gibbs"):
+        if method in SAMPLERS:
             name = "NUTS" if method == "nuts" else "Gibbs"
             print(f"{name}: {est.fit_result_.num_chains} chains x {est.fit_result_.num_draws} draws, "
                   f"{est.fit_result_.num_divergences} divergences")
