@@ -90,12 +90,9 @@ def _tick(i) -> None:
             _active_bar.update(_TICK * int(np.size(i)))
 
 
-def _maybe_tick(i, enabled) -> None:
-    """Report progress every _TICK iterations when ``enabled`` (a traced flag). The callback
-    is in the program whether or not it runs, so a run with a progress bar compiles to the
-    same program as one without, and XLA makes the same choices for both (with no callback
-    XLA may compile a whole short run's loop into one function, which changes rounding)."""
-    jax.lax.cond(enabled & (i % _TICK == _TICK - 1), lambda: jax.debug.callback(_tick, i), lambda: None)
+def _maybe_tick(i, enabled: bool) -> None:
+    if enabled:
+        jax.lax.cond(i % _TICK == _TICK - 1, lambda: jax.debug.callback(_tick, i), lambda: None)
 
 
 # ---------------------------------------------------------------- the compiled program
@@ -122,7 +119,7 @@ def trace_count() -> int:
     return _trace_count
 
 
-def _one_chain(rng_key, data, progress, *, model, static, settings: NUTSSettings):
+def _one_chain(rng_key, data, *, model, static, settings: NUTSSettings, progress: bool):
     global _trace_count
     _trace_count += 1
     kwargs = {**static, **data}
@@ -143,7 +140,7 @@ def _one_chain(rng_key, data, progress, *, model, static, settings: NUTSSettings
         value_and_grad, z_init, key_kernel, num_warmup=settings.num_warmup, num_samples=settings.num_samples,
         max_tree_depth=settings.max_tree_depth, dense_mass=settings.dense_mass,
         target_accept_prob=settings.target_accept_prob,
-        on_iteration=lambda i: _maybe_tick(i, progress))
+        on_iteration=(lambda i: _maybe_tick(i, True)) if progress else None)
     samples = jax.vmap(lambda z: constrain_fn(model, (), kwargs, unravel(z), return_deterministic=True))(z)
     stats = {
         "diverging": info.diverging,
@@ -169,37 +166,37 @@ def _devices_for(num_chains: int) -> int:
     return 1
 
 
-def get_runner(model, static: Mapping[str, Any], settings: NUTSSettings):
+def get_runner(model, static: Mapping[str, Any], settings: NUTSSettings, progress: bool):
     """The compiled sampler for this model, static structure and settings (cached).
 
-    Returns ``runner(keys, data, progress)`` with ``keys`` of shape (num_chains,) and
-    ``progress`` a bool. JAX compiles it once per shape of ``data`` and reuses it for every
-    later call with the same shapes, with or without progress reports.
+    Returns ``runner(keys, data)`` with ``keys`` of shape (num_chains,). JAX compiles it
+    once per shape of ``data`` and reuses it for every later call with the same shapes.
     """
     static_key = tuple(sorted(static.items()))
-    cache_key = (model, static_key, settings, jax.local_device_count())
+    cache_key = (model, static_key, settings, progress, jax.local_device_count())
     runner = _RUNNERS.get(cache_key)
     if runner is not None:
         return runner
-    chain = partial(_one_chain, model=model, static=dict(static), settings=settings)
+    chain = partial(_one_chain, model=model, static=dict(static), settings=settings,
+                    progress=progress)
     method = settings.chain_method
     n_dev = _devices_for(settings.num_chains) if method == "parallel" else 1
     if method == "vectorized":
-        runner = jax.jit(jax.vmap(chain, in_axes=(0, None, None)))
+        runner = jax.jit(jax.vmap(chain, in_axes=(0, None)))
     elif n_dev > 1:
         per_device = settings.num_chains // n_dev
 
-        def on_device(keys, data, progress):
-            return jax.lax.map(lambda k: chain(k, data, progress), keys)
+        def on_device(keys, data):
+            return jax.lax.map(lambda k: chain(k, data), keys)
 
-        pmapped = jax.pmap(on_device, in_axes=(0, None, None))
+        pmapped = jax.pmap(on_device, in_axes=(0, None))
 
-        def runner(keys, data, progress):
-            out = pmapped(keys.reshape(n_dev, per_device), data, progress)
+        def runner(keys, data):
+            out = pmapped(keys.reshape(n_dev, per_device), data)
             # to numpy first: a reshape of a device array is one more dispatched operation
             return jax.tree.map(lambda a: np.asarray(a).reshape((settings.num_chains,) + a.shape[2:]), out)
     else:
-        runner = jax.jit(lambda keys, data, progress: jax.lax.map(lambda k: chain(k, data, progress), keys))
+        runner = jax.jit(lambda keys, data: jax.lax.map(lambda k: chain(k, data), keys))
     _RUNNERS[cache_key] = runner
     return runner
 
@@ -223,14 +220,14 @@ def run_nuts(
     progress = _progress.resolve(progress)
     static = dict(static or {})
     data = {k: jnp.asarray(v) for k, v in data.items()}
-    runner = get_runner(model, static, settings)
+    runner = get_runner(model, static, settings, progress)
     keys = jax.random.split(rng_key, settings.num_chains)
     total = settings.num_chains * (settings.num_warmup + settings.num_samples)
     with _progress.bar(total, desc, enabled=progress) as pbar:
         with _bar_lock:
             _active_bar = pbar
         try:
-            draws = _to_draws(*runner(keys, data, np.bool_(progress)), settings)  # waits for the run
+            draws = _to_draws(*runner(keys, data), settings)  # to numpy: waits for the run to end
             jax.effects_barrier()
         finally:
             with _bar_lock:
@@ -249,14 +246,13 @@ _BATCHED: dict[tuple, Callable] = {}
 
 
 def _batched_runner(model, static: Mapping[str, Any], settings: NUTSSettings) -> Callable:
-    """``runner(keys, data, progress)`` for (device, pair) leading axes: each host device runs
-    its share of the (replicate, chain) pairs one after another inside one executable."""
+    """``runner(keys, data)`` for (device, pair) leading axes: each host device runs its
+    share of the (replicate, chain) pairs one after another inside one executable."""
     cache_key = (model, tuple(sorted(static.items())), settings, jax.local_device_count())
     runner = _BATCHED.get(cache_key)
     if runner is None:
-        chain = partial(_one_chain, model=model, static=dict(static), settings=settings)
-        runner = jax.pmap(lambda keys, data, progress: jax.lax.map(lambda pair: chain(*pair, progress), (keys, data)),
-                          in_axes=(0, 0, None))
+        chain = partial(_one_chain, model=model, static=dict(static), settings=settings, progress=False)
+        runner = jax.pmap(lambda keys, data: jax.lax.map(lambda pair: chain(*pair), (keys, data)))
         _BATCHED[cache_key] = runner
     return runner
 
@@ -302,7 +298,7 @@ def run_nuts_batched(
     keys = jax.vmap(lambda k: jax.random.split(k, chains))(jax.random.split(rng_key, num_reps)).reshape(-1)
     keys = keys[index].reshape(devices, per_device)
     flat = {k: v[index // chains].reshape((devices, per_device) + v.shape[1:]) for k, v in data.items()}
-    samples, stats = _batched_runner(model, static, settings)(keys, flat, np.bool_(False))
+    samples, stats = _batched_runner(model, static, settings)(keys, flat)
 
     def unflat(a):
         a = np.asarray(a)
