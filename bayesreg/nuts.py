@@ -236,85 +236,125 @@ class Adaptation(NamedTuple):
     window: jax.Array
 
 
-def _adaptation(value_and_grad, z_init, pe, grad, key, *, num_warmup: int, dense_mass: bool,
-                target_accept_prob: float):
+class _Warmup:
     """Stan's windowed warmup: dual averaging of the step size at every warmup iteration;
     the (co)variance of the draws in each slow window (Welford, regularised as Stan does)
     becomes the inverse mass matrix at the window's end, where the step size is searched
-    again. Built from NumPyro's pieces; returns (initial state, update function)."""
-    size = z_init.shape[0]
-    ss_init, ss_update = dual_averaging()
-    mm_init, mm_update, mm_final = welford_covariance(diagonal=not dense_mass)
-    schedule = build_adaptation_schedule(num_warmup) if num_warmup > 0 else []
-    ends = jnp.asarray([w.end for w in schedule] or [0])
-    num_windows = len(schedule)
-    eye = jnp.eye(size, dtype=z_init.dtype) if dense_mass else jnp.ones(size, dtype=z_init.dtype)
-    step = _reasonable_step_size(value_and_grad, jnp.asarray(1.0, z_init.dtype), eye, eye,
-                                 Position(z_init, pe, grad), jax.random.fold_in(key, num_warmup))
-    state = Adaptation(step, eye, eye, ss_init(jnp.log(10.0 * step)), mm_init(size), jnp.zeros((), jnp.int32))
+    again. Built from NumPyro's pieces."""
 
-    def window_end(state, position, i):
-        inverse_mass, mass_sqrt, _ = mm_final(state.welford, regularize=True)
-        step = _reasonable_step_size(value_and_grad, state.step_size, inverse_mass, mass_sqrt, position,
-                                     jax.random.fold_in(key, i))
-        return Adaptation(step, inverse_mass, mass_sqrt, ss_init(jnp.log(10.0) + jnp.log(step)), mm_init(size),
-                          state.window)
+    def __init__(self, value_and_grad, size: int, dtype, key, *, num_warmup: int, dense_mass: bool,
+                 target_accept_prob: float):
+        self.value_and_grad, self.size, self.dtype, self.key = value_and_grad, size, dtype, key
+        self.num_warmup, self.dense_mass, self.target = num_warmup, dense_mass, target_accept_prob
+        self.ss_init, self.ss_update = dual_averaging()
+        self.mm_init, self.mm_update, self.mm_final = welford_covariance(diagonal=not dense_mass)
+        schedule = build_adaptation_schedule(num_warmup) if num_warmup > 0 else []
+        self.ends = jnp.asarray([w.end for w in schedule] or [0])
+        self.num_windows = len(schedule)
 
-    def update(i, accept_prob, position: Position, state: Adaptation) -> Adaptation:
-        ss_state = ss_update(target_accept_prob - accept_prob, state.dual_averaging)
+    def start(self, position: Position) -> Adaptation:
+        eye = (jnp.eye(self.size, dtype=self.dtype) if self.dense_mass else jnp.ones(self.size, dtype=self.dtype))
+        step = _reasonable_step_size(self.value_and_grad, jnp.asarray(1.0, self.dtype), eye, eye, position,
+                                     jax.random.fold_in(self.key, self.num_warmup))
+        return Adaptation(step, eye, eye, self.ss_init(jnp.log(10.0 * step)), self.mm_init(self.size),
+                          jnp.zeros((), jnp.int32))
+
+    def _window_end(self, state: Adaptation, position: Position, i) -> Adaptation:
+        inverse_mass, mass_sqrt, _ = self.mm_final(state.welford, regularize=True)
+        step = _reasonable_step_size(self.value_and_grad, state.step_size, inverse_mass, mass_sqrt, position,
+                                     jax.random.fold_in(self.key, i))
+        return Adaptation(step, inverse_mass, mass_sqrt, self.ss_init(jnp.log(10.0) + jnp.log(step)),
+                          self.mm_init(self.size), state.window)
+
+    def update(self, i, accept_prob, position: Position, state: Adaptation) -> Adaptation:
+        ss_state = self.ss_update(self.target - accept_prob, state.dual_averaging)
         log_step, log_step_avg = ss_state[0], ss_state[1]
-        step = jnp.exp(jnp.where(i == num_warmup - 1, log_step_avg, log_step))
+        step = jnp.exp(jnp.where(i == self.num_warmup - 1, log_step_avg, log_step))
         finfo = jnp.finfo(step.dtype)
         step = jnp.clip(step, finfo.tiny, finfo.max)
-        middle = (state.window > 0) & (state.window < num_windows - 1)
+        middle = (state.window > 0) & (state.window < self.num_windows - 1)
         welford = jax.tree.map(lambda new, old: jnp.where(middle, new, old),
-                               mm_update(position.z, state.welford), state.welford)
-        at_end = i == ends[state.window]
+                               self.mm_update(position.z, state.welford), state.welford)
+        at_end = i == self.ends[state.window]
         state = state._replace(step_size=step, dual_averaging=ss_state, welford=welford,
                                window=jnp.where(at_end, state.window + 1, state.window))
-        return jax.lax.cond(at_end & middle, lambda s: window_end(s, position, i), lambda s: s, state)
+        return jax.lax.cond(at_end & middle, lambda s: self._window_end(s, position, i), lambda s: s, state)
 
-    return state, update
+
+class Chain(NamedTuple):
+    """A chain between calls: everything :func:`advance` needs to go on from iteration ``i``
+    (warmup and sampling counted together), and the sampling iterations' outputs so far."""
+
+    i: jax.Array
+    position: Position
+    adapt: Adaptation
+    adapt_key: jax.Array
+    rand: Randomness          # the random numbers of every iteration
+    z: jax.Array              # (num_samples, size)
+    potential_energy: jax.Array
+    info: Transition
+
+
+def start(value_and_grad, z_init, key, *, num_warmup: int, num_samples: int, max_tree_depth: int = 10,
+          dense_mass: bool = False, target_accept_prob: float = 0.8) -> Chain:
+    """A chain at iteration 0: initial position, the first step-size search, and all the
+    random numbers of the run."""
+    k_adapt, k_run = jax.random.split(key)
+    pe, g = value_and_grad(z_init)
+    position = Position(z_init, pe, g)
+    warmup = _Warmup(value_and_grad, z_init.shape[0], z_init.dtype, k_adapt, num_warmup=num_warmup,
+                     dense_mass=dense_mass, target_accept_prob=target_accept_prob)
+    rand = draw_randomness(k_run, num_warmup + num_samples, z_init.shape[0], max_tree_depth)
+    zeros = jnp.zeros(num_samples, z_init.dtype)
+    info = Transition(zeros, jnp.zeros(num_samples, jnp.int32), jnp.zeros(num_samples, bool), zeros,
+                      jnp.zeros(num_samples, jnp.int32))
+    return Chain(jnp.zeros((), jnp.int32), position, warmup.start(position), k_adapt, rand,
+                 jnp.zeros((num_samples, z_init.shape[0]), z_init.dtype), zeros, info)
+
+
+def advance(value_and_grad, chain: Chain, stop, *, num_warmup: int, dense_mass: bool = False,
+            target_accept_prob: float = 0.8) -> Chain:
+    """Run ``chain`` on to iteration ``stop`` (a traced integer): warmup iterations adapt
+    the step size and mass matrix and record nothing; sampling iterations, with both
+    fixed, record their position and statistics. The same compiled program serves one
+    call to the end or many short ones (a progress bar between them), with the same draws.
+    """
+    warmup = _Warmup(value_and_grad, chain.position.z.shape[0], chain.position.z.dtype, chain.adapt_key,
+                     num_warmup=num_warmup, dense_mass=dense_mass, target_accept_prob=target_accept_prob)
+    num_samples = chain.z.shape[0]
+
+    def transition(i, position, adapt):
+        rand = jax.tree.map(lambda a: a[i], chain.rand)
+        return nuts_transition(value_and_grad, position, rand, adapt.step_size, adapt.inverse_mass,
+                               adapt.mass_sqrt)
+
+    def warmup_step(i, carry):
+        position, adapt = carry
+        position, info = transition(i, position, adapt)
+        return position, warmup.update(i, info.accept_prob, position, adapt)
+
+    position, adapt = jax.lax.fori_loop(jnp.minimum(chain.i, num_warmup), jnp.minimum(stop, num_warmup),
+                                        warmup_step, (chain.position, chain.adapt))
+
+    def sample_step(i, carry):
+        position, z, pe, info = carry
+        position, new = transition(i, position, adapt)
+        k = i - num_warmup
+        return (position, z.at[k].set(position.z), pe.at[k].set(position.potential_energy),
+                jax.tree.map(lambda a, v: a.at[k].set(v), info, new))
+
+    position, z, pe, info = jax.lax.fori_loop(
+        jnp.maximum(chain.i, num_warmup), jnp.minimum(stop, num_warmup + num_samples), sample_step,
+        (position, chain.z, chain.potential_energy, chain.info))
+    return chain._replace(i=jnp.maximum(chain.i, jnp.asarray(stop, jnp.int32)), position=position, adapt=adapt,
+                          z=z, potential_energy=pe, info=info)
 
 
 def run_chain(value_and_grad, z_init, key, *, num_warmup: int, num_samples: int, max_tree_depth: int = 10,
-              dense_mass: bool = False, target_accept_prob: float = 0.8, on_iteration=None):
-    """Warmup, then sampling; returns the sampling iterations' (z, potential energy,
-    Transition, step size), each with a leading axis of length ``num_samples``.
-
-    Two scans: warmup carries the adaptation state and records nothing; sampling carries
-    only the position, with step size and mass matrix fixed, so an iteration costs little
-    beyond its leapfrog steps. ``on_iteration(i)`` is called inside both (a progress hook;
-    i counts warmup and sampling iterations together)."""
-    total = num_warmup + num_samples
-    k_adapt, k_run = jax.random.split(key)
-    pe, g = value_and_grad(z_init)
-    adapt, update = _adaptation(value_and_grad, z_init, pe, g, k_adapt, num_warmup=num_warmup,
-                                dense_mass=dense_mass, target_accept_prob=target_accept_prob)
-    rand = draw_randomness(k_run, total, z_init.shape[0], max_tree_depth)
-
-    def warmup(carry, xs):
-        position, adapt = carry
-        i, r = xs
-        if on_iteration is not None:
-            on_iteration(i)
-        position, info = nuts_transition(value_and_grad, position, r, adapt.step_size, adapt.inverse_mass,
-                                         adapt.mass_sqrt)
-        return (position, update(i, info.accept_prob, position, adapt)), None
-
-    position = Position(z_init, pe, g)
-    if num_warmup > 0:
-        (position, adapt), _ = jax.lax.scan(
-            warmup, (position, adapt), (jnp.arange(num_warmup), jax.tree.map(lambda a: a[:num_warmup], rand)))
-
-    def sample(position, xs):
-        i, r = xs
-        if on_iteration is not None:
-            on_iteration(i)
-        position, info = nuts_transition(value_and_grad, position, r, adapt.step_size, adapt.inverse_mass,
-                                         adapt.mass_sqrt)
-        return position, (position.z, position.potential_energy, info)
-
-    _, (z, pe, info) = jax.lax.scan(
-        sample, position, (jnp.arange(num_warmup, total), jax.tree.map(lambda a: a[num_warmup:], rand)))
-    return z, pe, info, jnp.full(num_samples, adapt.step_size)
+              dense_mass: bool = False, target_accept_prob: float = 0.8):
+    """Warmup, then sampling, in one go; returns the sampling iterations' (z, potential
+    energy, Transition, step size), each with a leading axis of length ``num_samples``."""
+    settings = dict(num_warmup=num_warmup, dense_mass=dense_mass, target_accept_prob=target_accept_prob)
+    chain = start(value_and_grad, z_init, key, num_samples=num_samples, max_tree_depth=max_tree_depth, **settings)
+    chain = advance(value_and_grad, chain, num_warmup + num_samples, **settings)
+    return chain.z, chain.potential_energy, chain.info, jnp.full(num_samples, chain.adapt.step_size)

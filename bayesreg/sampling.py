@@ -2,12 +2,19 @@
 
 ``numpyro.infer.MCMC`` retraces and recompiles on every ``run()``; for a notebook that
 refits on new data, a cross-validation loop or a simulation study that cost dominates
-(80-90% of a small fit). Here the whole run, warmup included, is one ``jax.jit``-ed
-function of ``(rng_keys, data)``: the NumPyro model gives the potential energy (and the
-transforms to the unconstrained space), :mod:`bayesreg.nuts` gives the sampler, and data
-and hyperparameters are *arguments*, so JAX reuses the executable for any new data of the
-same shapes. Chains run in parallel across host devices with ``pmap`` when there are
-enough devices (see ``bayesreg._backend``), else in sequence inside the same executable.
+(80-90% of a small fit). Here a run is three compiled programs of traced arguments:
+``start(keys, data)``, ``advance(chains, data, stop)`` (warmup and sampling up to
+iteration ``stop``) and ``finish(chains, data)``. The NumPyro model gives the potential
+energy (and the transforms to the unconstrained space), :mod:`bayesreg.nuts` gives the
+sampler, and data and hyperparameters are *arguments*, so JAX reuses the executables for
+any new data of the same shapes. Chains run in parallel across host devices with ``pmap``
+when there are enough devices (see ``bayesreg._backend``), else in sequence inside the
+same executable.
+
+Progress is reported between calls: with a progress bar, ``advance`` is called ~40 times
+on the way to the end, without one, once. The programs hold no host callbacks, so they
+are the same either way and reach the persistent compilation cache (a program holding a
+callback never does, and XLA compiles its loops differently).
 
 The draws depend only on the key, the data and the settings: not on ``progress``, and not
 on whether chains run in parallel or in sequence (each chain has its own key and runs the
@@ -17,10 +24,9 @@ differently, so its draws agree with the others only up to floating-point roundi
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from typing import Any
 
 import jax
@@ -31,9 +37,8 @@ from numpyro.distributions.transforms import biject_to
 from numpyro.handlers import seed, trace
 from numpyro.infer.util import constrain_fn, potential_energy
 
-from . import _progress
+from . import _progress, nuts
 from ._validation import check_int, check_option
-from .nuts import run_chain
 
 CHAIN_METHODS = ("parallel", "sequential", "vectorized")
 
@@ -78,24 +83,7 @@ class NUTSDraws:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------- progress reporting
-_TICK = 25  # report progress every _TICK iterations per chain
-_active_bar = None
-_bar_lock = threading.Lock()
-
-
-def _tick(i) -> None:
-    with _bar_lock:
-        if _active_bar is not None:
-            _active_bar.update(_TICK * int(np.size(i)))
-
-
-def _maybe_tick(i, enabled: bool) -> None:
-    if enabled:
-        jax.lax.cond(i % _TICK == _TICK - 1, lambda: jax.debug.callback(_tick, i), lambda: None)
-
-
-# ---------------------------------------------------------------- the compiled program
+# ---------------------------------------------------------------- one chain
 def _latent_shapes(model, kwargs) -> dict[str, tuple]:
     """Unconstrained shapes of the latent sites, from one trace (shapes are static)."""
     tr = trace(seed(model, jax.random.key(0))).get_trace(**kwargs)
@@ -119,44 +107,65 @@ def trace_count() -> int:
     return _trace_count
 
 
-def _one_chain(rng_key, data, *, model, static, settings: NUTSSettings, progress: bool):
-    global _trace_count
-    _trace_count += 1
-    kwargs = {**static, **data}
-    key_init, key_kernel = jax.random.split(rng_key)
-    shapes = _latent_shapes(model, kwargs)
-    init_keys = jax.random.split(key_init, max(len(shapes), 1))
-    # Stan's default: uniform(-2, 2) on the unconstrained scale.
-    init_params = {
-        name: jax.random.uniform(k, shape, minval=-2.0, maxval=2.0)
-        for k, (name, shape) in zip(init_keys, sorted(shapes.items()), strict=False)
-    }
-    z_init, unravel = ravel_pytree(init_params)
+class _ChainProgram:
+    """One chain of NUTS on a NumPyro model, in three pure functions of traced arguments:
+    ``start(key, data)``, ``advance(chain, data, stop)`` (warmup and sampling up to
+    iteration ``stop``) and ``finish(chain, data)`` (constrained draws and statistics)."""
 
-    def value_and_grad(z):
-        return jax.value_and_grad(lambda z: potential_energy(model, (), kwargs, unravel(z)))(z)
+    def __init__(self, model, static: Mapping[str, Any], settings: NUTSSettings):
+        self.model, self.static, self.settings = model, dict(static), settings
+        self.options = dict(num_warmup=settings.num_warmup, dense_mass=settings.dense_mass,
+                            target_accept_prob=settings.target_accept_prob)
 
-    z, pe, info, step_size = run_chain(
-        value_and_grad, z_init, key_kernel, num_warmup=settings.num_warmup, num_samples=settings.num_samples,
-        max_tree_depth=settings.max_tree_depth, dense_mass=settings.dense_mass,
-        target_accept_prob=settings.target_accept_prob,
-        on_iteration=(lambda i: _maybe_tick(i, True)) if progress else None)
-    samples = jax.vmap(lambda z: constrain_fn(model, (), kwargs, unravel(z), return_deterministic=True))(z)
-    stats = {
-        "diverging": info.diverging,
-        "acceptance_rate": info.accept_prob,
-        "n_steps": info.num_steps,
-        "tree_depth": info.tree_depth,
-        "energy": info.energy,
-        "lp": -pe,
-        "step_size": step_size,
-    }
-    return samples, stats
+    def _potential(self, data):
+        """(value_and_grad of the potential on the flat vector, unravel, latent shapes)."""
+        kwargs = {**self.static, **data}
+        shapes = _latent_shapes(self.model, kwargs)
+        _, unravel = ravel_pytree({name: jnp.zeros(shape) for name, shape in sorted(shapes.items())})
+
+        def value_and_grad(z):
+            return jax.value_and_grad(lambda z: potential_energy(self.model, (), kwargs, unravel(z)))(z)
+
+        return value_and_grad, unravel, shapes
+
+    def start(self, rng_key, data) -> nuts.Chain:
+        value_and_grad, _, shapes = self._potential(data)
+        key_init, key_kernel = jax.random.split(rng_key)
+        init_keys = jax.random.split(key_init, max(len(shapes), 1))
+        # Stan's default: uniform(-2, 2) on the unconstrained scale.
+        init_params = {
+            name: jax.random.uniform(k, shape, minval=-2.0, maxval=2.0)
+            for k, (name, shape) in zip(init_keys, sorted(shapes.items()), strict=False)
+        }
+        z_init, _ = ravel_pytree(init_params)
+        return nuts.start(value_and_grad, z_init, key_kernel, num_samples=self.settings.num_samples,
+                          max_tree_depth=self.settings.max_tree_depth, **self.options)
+
+    def advance(self, chain: nuts.Chain, data, stop) -> nuts.Chain:
+        global _trace_count
+        _trace_count += 1
+        value_and_grad, _, _ = self._potential(data)
+        return nuts.advance(value_and_grad, chain, stop, **self.options)
+
+    def finish(self, chain: nuts.Chain, data):
+        _, unravel, _ = self._potential(data)
+        kwargs = {**self.static, **data}
+        samples = jax.vmap(lambda z: constrain_fn(self.model, (), kwargs, unravel(z),
+                                                  return_deterministic=True))(chain.z)
+        info = chain.info
+        stats = {
+            "diverging": info.diverging,
+            "acceptance_rate": info.accept_prob,
+            "n_steps": info.num_steps,
+            "tree_depth": info.tree_depth,
+            "energy": info.energy,
+            "lp": -chain.potential_energy,
+            "step_size": jnp.full(self.settings.num_samples, chain.adapt.step_size),
+        }
+        return samples, stats
 
 
-_RUNNERS: dict[tuple, Callable] = {}
-
-
+# ---------------------------------------------------------------- many chains
 def _devices_for(num_chains: int) -> int:
     """How many host devices to spread ``num_chains`` chains over (a divisor of it)."""
     devices = jax.local_device_count()
@@ -166,39 +175,71 @@ def _devices_for(num_chains: int) -> int:
     return 1
 
 
-def get_runner(model, static: Mapping[str, Any], settings: NUTSSettings, progress: bool):
-    """The compiled sampler for this model, static structure and settings (cached).
+def _over_chains(fn, *, devices: int, vectorized: bool, data_axis: int | None, shared: int = 0):
+    """``fn(per_chain, data, *rest)`` of one chain made a compiled function of many: the
+    chains' arguments (``per_chain``, and ``data`` when ``data_axis`` is 0) have leading
+    axes (device, chain on that device) and each device runs its chains in sequence, or
+    (``vectorized``) one leading chain axis under ``vmap``. ``shared`` more arguments are
+    the same for every chain."""
+    if vectorized:
+        return jax.jit(lambda per_chain, data, *rest: jax.vmap(lambda c, d: fn(c, d, *rest),
+                                                               in_axes=(0, data_axis))(per_chain, data))
 
-    Returns ``runner(keys, data)`` with ``keys`` of shape (num_chains,). JAX compiles it
-    once per shape of ``data`` and reuses it for every later call with the same shapes.
-    """
-    static_key = tuple(sorted(static.items()))
-    cache_key = (model, static_key, settings, progress, jax.local_device_count())
+    def on_device(per_chain, data, *rest):
+        if data_axis is None:
+            return jax.lax.map(lambda c: fn(c, data, *rest), per_chain)
+        return jax.lax.map(lambda cd: fn(*cd, *rest), (per_chain, data))
+
+    return jax.pmap(on_device, in_axes=(0, data_axis) + (None,) * shared, devices=jax.local_devices()[:devices])
+
+
+class _Runner:
+    """The compiled programs for one (model, static structure, settings, data layout)."""
+
+    def __init__(self, model, static, settings: NUTSSettings, *, devices: int, vectorized: bool,
+                 data_axis: int | None):
+        program = _ChainProgram(model, static, settings)
+        kw = dict(devices=devices, vectorized=vectorized, data_axis=data_axis)
+        self.start = _over_chains(program.start, **kw)
+        self.advance = _over_chains(program.advance, shared=1, **kw)
+        self.finish = _over_chains(program.finish, **kw)
+        self.total = settings.num_warmup + settings.num_samples
+
+    def run(self, keys, data, *, on_segment=None):
+        """Run every chain to the end; ``on_segment(iterations)`` after each of ~40 calls
+        when given (a progress bar), else one call. The draws are the same either way."""
+        chains = self.start(keys, data)
+        step = max(1, -(-self.total // 40)) if on_segment is not None else self.total
+        for stop in range(step, self.total + step, step):
+            chains = self.advance(chains, data, np.int32(min(stop, self.total)))
+            if on_segment is not None:
+                jax.block_until_ready(chains.i)
+                on_segment(min(stop, self.total) - (stop - step))
+        return self.finish(chains, data)
+
+
+_RUNNERS: dict[tuple, _Runner] = {}
+
+
+def _runner(model, static: Mapping[str, Any], settings: NUTSSettings, *, devices: int, vectorized: bool,
+            data_axis: int | None) -> _Runner:
+    cache_key = (model, tuple(sorted(static.items())), settings, devices, vectorized, data_axis)
     runner = _RUNNERS.get(cache_key)
-    if runner is not None:
-        return runner
-    chain = partial(_one_chain, model=model, static=dict(static), settings=settings,
-                    progress=progress)
-    method = settings.chain_method
-    n_dev = _devices_for(settings.num_chains) if method == "parallel" else 1
-    if method == "vectorized":
-        runner = jax.jit(jax.vmap(chain, in_axes=(0, None)))
-    elif n_dev > 1:
-        per_device = settings.num_chains // n_dev
-
-        def on_device(keys, data):
-            return jax.lax.map(lambda k: chain(k, data), keys)
-
-        pmapped = jax.pmap(on_device, in_axes=(0, None))
-
-        def runner(keys, data):
-            out = pmapped(keys.reshape(n_dev, per_device), data)
-            # to numpy first: a reshape of a device array is one more dispatched operation
-            return jax.tree.map(lambda a: np.asarray(a).reshape((settings.num_chains,) + a.shape[2:]), out)
-    else:
-        runner = jax.jit(lambda keys, data: jax.lax.map(lambda k: chain(k, data), keys))
-    _RUNNERS[cache_key] = runner
+    if runner is None:
+        runner = _RUNNERS[cache_key] = _Runner(model, static, settings, devices=devices, vectorized=vectorized,
+                                               data_axis=data_axis)
     return runner
+
+
+def _layout(a, devices: int, vectorized: bool):
+    """Leading chain axis to the runner's layout: (device, chain on device) unless vmap-ed."""
+    return a if vectorized else a.reshape((devices, a.shape[0] // devices) + a.shape[1:])
+
+
+def _unlayout(a, count: int, vectorized: bool):
+    """The runner's output as numpy, with one leading axis of ``count`` chains."""
+    a = np.asarray(a)
+    return a if vectorized else a.reshape((-1,) + a.shape[2:])[:count]
 
 
 def run_nuts(
@@ -215,46 +256,26 @@ def run_nuts(
 
     ``static`` holds hashable keyword arguments that change the model's structure
     (a prior's family, a flag); everything in ``data`` becomes a traced argument.
+    With ``progress`` the run is made in ~40 calls of the same compiled program with a
+    progress bar between them; the draws do not depend on it.
     """
-    global _active_bar
     progress = _progress.resolve(progress)
     static = dict(static or {})
     data = {k: jnp.asarray(v) for k, v in data.items()}
-    runner = get_runner(model, static, settings, progress)
-    keys = jax.random.split(rng_key, settings.num_chains)
-    total = settings.num_chains * (settings.num_warmup + settings.num_samples)
-    with _progress.bar(total, desc, enabled=progress) as pbar:
-        with _bar_lock:
-            _active_bar = pbar
-        try:
-            draws = _to_draws(*runner(keys, data), settings)  # to numpy: waits for the run to end
-            jax.effects_barrier()
-        finally:
-            with _bar_lock:
-                _active_bar = None
-    return draws
+    vectorized = settings.chain_method == "vectorized"
+    devices = _devices_for(settings.num_chains) if settings.chain_method == "parallel" else 1
+    runner = _runner(model, static, settings, devices=devices, vectorized=vectorized, data_axis=None)
+    keys = _layout(jax.random.split(rng_key, settings.num_chains), devices, vectorized)
+    with _progress.bar(settings.num_chains * runner.total, desc, enabled=progress) as pbar:
+        on_segment = (lambda n: pbar.update(n * settings.num_chains)) if progress else None
+        samples, stats = runner.run(keys, data, on_segment=on_segment)
+    return _to_draws(samples, stats, settings, settings.num_chains, vectorized)
 
 
-def _to_draws(samples, stats, settings: NUTSSettings) -> NUTSDraws:
-    """The draws and statistics as numpy arrays."""
-    samples = {k: np.asarray(v) for k, v in samples.items()}
-    stats = {k: np.asarray(v) for k, v in stats.items()}
-    return NUTSDraws(samples=samples, stats=stats, settings=settings)
-
-
-_BATCHED: dict[tuple, Callable] = {}
-
-
-def _batched_runner(model, static: Mapping[str, Any], settings: NUTSSettings) -> Callable:
-    """``runner(keys, data)`` for (device, pair) leading axes: each host device runs its
-    share of the (replicate, chain) pairs one after another inside one executable."""
-    cache_key = (model, tuple(sorted(static.items())), settings, jax.local_device_count())
-    runner = _BATCHED.get(cache_key)
-    if runner is None:
-        chain = partial(_one_chain, model=model, static=dict(static), settings=settings, progress=False)
-        runner = jax.pmap(lambda keys, data: jax.lax.map(lambda pair: chain(*pair), (keys, data)))
-        _BATCHED[cache_key] = runner
-    return runner
+def _to_draws(samples, stats, settings: NUTSSettings, count: int, vectorized: bool) -> NUTSDraws:
+    """The draws and statistics as numpy arrays with a leading axis of ``count`` chains."""
+    return NUTSDraws(samples={k: _unlayout(v, count, vectorized) for k, v in samples.items()},
+                     stats={k: _unlayout(v, count, vectorized) for k, v in stats.items()}, settings=settings)
 
 
 def run_nuts_batched(
@@ -267,10 +288,10 @@ def run_nuts_batched(
 ) -> NUTSDraws:
     """NUTS on many data sets at once: every array in ``data`` has a leading replicate axis.
 
-    One program is compiled per shape of the batch and reused for new batches of that
-    shape: the (replicate, chain) pairs are split across the host devices (``pmap``) and each
-    device runs its share in sequence (``lax.map``) inside that one executable, each pair
-    with its own warmup adaptation. There is no Python loop and no recompilation.
+    One set of programs is compiled per shape of the batch and reused for new batches of
+    that shape: the (replicate, chain) pairs are split across the host devices (``pmap``)
+    and each device runs its share in sequence (``lax.map``), each pair with its own
+    warmup adaptation. There is no Python loop over data sets and no recompilation.
 
     Why not ``vmap``? Batched NUTS runs in lockstep: at every transition all lanes wait
     for the longest trajectory among them, and every lane pays for every lane's bookkeeping.
@@ -291,17 +312,14 @@ def run_nuts_batched(
     chains = settings.num_chains
     pairs = num_reps * chains
     devices = min(jax.local_device_count(), pairs)
-    per_device = -(-pairs // devices)
     # pair i = (replicate i // chains, chain i % chains); the last pair is repeated to fill
     # the devices evenly, and its copies are dropped afterwards
-    index = np.minimum(np.arange(devices * per_device), pairs - 1)
+    index = np.minimum(np.arange(devices * -(-pairs // devices)), pairs - 1)
     keys = jax.vmap(lambda k: jax.random.split(k, chains))(jax.random.split(rng_key, num_reps)).reshape(-1)
-    keys = keys[index].reshape(devices, per_device)
-    flat = {k: v[index // chains].reshape((devices, per_device) + v.shape[1:]) for k, v in data.items()}
-    samples, stats = _batched_runner(model, static, settings)(keys, flat)
-
-    def unflat(a):
-        a = np.asarray(a)
-        return a.reshape((devices * per_device,) + a.shape[2:])[:pairs].reshape((num_reps, chains) + a.shape[2:])
-
-    return _to_draws({k: unflat(v) for k, v in samples.items()}, {k: unflat(v) for k, v in stats.items()}, settings)
+    runner = _runner(model, static, settings, devices=devices, vectorized=False, data_axis=0)
+    samples, stats = runner.run(_layout(keys[index], devices, False),
+                                {k: _layout(v[index // chains], devices, False) for k, v in data.items()})
+    draws = _to_draws(samples, stats, settings, pairs, False)
+    return dataclasses.replace(
+        draws, samples={k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in draws.samples.items()},
+        stats={k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in draws.stats.items()})

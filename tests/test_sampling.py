@@ -35,7 +35,8 @@ def test_chain_methods_and_progress_do_not_change_the_draws():
     draws = {}
     for method in ("parallel", "sequential", "vectorized"):
         settings = NUTSSettings(num_warmup=100, num_samples=100, num_chains=2, chain_method=method)
-        draws[method] = _run(x, 3, settings).samples["mu"]
+        # progress stated, not left to the environment (inside Jupyter it defaults to on)
+        draws[method] = _run(x, 3, settings, progress=False).samples["mu"]
     settings = NUTSSettings(num_warmup=100, num_samples=100, num_chains=2, chain_method="sequential")
     draws["progress"] = _run(x, 3, settings, progress=True).samples["mu"]
     # one chain program per key: bitwise identical however the chains are scheduled
