@@ -185,7 +185,7 @@ def run_gibbs(rng_key, data: dict, *, settings: NUTSSettings, scale_by_sigma: bo
     if sample_sigma:
         samples["sigma"] = np.asarray(sigma)
     stats = {"diverging": np.zeros(np.asarray(w).shape[:2], dtype=bool)}
-    return NUTSDraws(samples=samples, stats=stats, settings=settings, extra={"sampler": "gibbs"})
+    return NUTSDraws(samples=samples, stats=stats, settings=settings)
 
 
 def run_gibbs_batched(rng_key, data: dict, *, settings: NUTSSettings, scale_by_sigma: bool = False) -> NUTSDraws:
@@ -200,4 +200,4 @@ def run_gibbs_batched(rng_key, data: dict, *, settings: NUTSSettings, scale_by_s
     if sample_sigma:
         samples["sigma"] = np.asarray(sigma)
     return NUTSDraws(samples=samples, stats={"diverging": np.zeros(np.asarray(w).shape[:3], dtype=bool)},
-                     settings=settings, extra={"sampler": "gibbs"})
+                     settings=settings)

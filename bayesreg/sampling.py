@@ -1,15 +1,20 @@
 """NUTS that compiles once per (model, settings) and reuses the compiled sampler.
 
+The sampler is NumPyro's own: its functional NUTS kernel (``numpyro.infer.hmc.hmc`` with
+``potential_fn_gen``: ``init_kernel`` / ``sample_kernel``, multinomial NUTS with Stan's
+windowed adaptation of the step size and of a diagonal or dense mass matrix). What this
+module adds is the driver around it.
+
 ``numpyro.infer.MCMC`` retraces and recompiles on every ``run()``; for a notebook that
 refits on new data, a cross-validation loop or a simulation study that cost dominates
 (80-90% of a small fit). Here a run is three compiled programs of traced arguments:
-``start(keys, data)``, ``advance(chains, data, stop)`` (warmup and sampling up to
-iteration ``stop``) and ``finish(chains, data)``. The NumPyro model gives the potential
-energy (and the transforms to the unconstrained space), :mod:`bayesreg.nuts` gives the
-sampler, and data and hyperparameters are *arguments*, so JAX reuses the executables for
-any new data of the same shapes. Chains run in parallel across host devices with ``pmap``
-when there are enough devices (see ``bayesreg._backend``), else in sequence inside the
-same executable.
+``start(keys, data)`` (NumPyro's ``init_kernel``), ``advance(chains, data, stop)`` (its
+``sample_kernel`` in a loop, warmup and sampling up to iteration ``stop``) and
+``finish(chains, data)`` (constrained draws and statistics). The NumPyro model gives the
+potential energy, and data and hyperparameters are *arguments* of the potential
+(``potential_fn_gen(**data)``), so JAX reuses the executables for any new data of the same
+shapes. Chains run in parallel across host devices with ``pmap`` when there are enough
+devices (see :func:`bayesreg.setup`), else in sequence inside the same executable.
 
 Progress is reported between calls: with a progress bar, ``advance`` is called ~40 times
 on the way to the end, without one, once. The programs hold no host callbacks, so they
@@ -26,18 +31,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 from numpyro.distributions.transforms import biject_to
 from numpyro.handlers import seed, trace
+from numpyro.infer.hmc import hmc
 from numpyro.infer.util import constrain_fn, potential_energy
 
-from . import _progress, nuts
+from . import _progress
 from ._validation import check_int, check_option
 
 CHAIN_METHODS = ("parallel", "sequential", "vectorized")
@@ -80,7 +85,6 @@ class NUTSDraws:
     samples: dict[str, np.ndarray]
     stats: dict[str, np.ndarray]
     settings: NUTSSettings
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- one chain
@@ -107,61 +111,85 @@ def trace_count() -> int:
     return _trace_count
 
 
+class Chain(NamedTuple):
+    """A chain between calls: NumPyro's ``HMCState`` (whose ``i`` counts warmup and
+    sampling iterations together) and the sampling iterations' outputs so far."""
+
+    state: Any                 # numpyro.infer.hmc.HMCState
+    z: Any                     # unconstrained draws: dict of (num_samples, ...) arrays
+    stats: dict                # (num_samples,) arrays
+
+
 class _ChainProgram:
-    """One chain of NUTS on a NumPyro model, in three pure functions of traced arguments:
-    ``start(key, data)``, ``advance(chain, data, stop)`` (warmup and sampling up to
-    iteration ``stop``) and ``finish(chain, data)`` (constrained draws and statistics)."""
+    """One chain of NumPyro's NUTS on a NumPyro model, in three pure functions of traced
+    arguments: ``start(key, data)``, ``advance(chain, data, stop)`` (warmup and sampling up
+    to iteration ``stop``) and ``finish(chain, data)`` (constrained draws and statistics)."""
 
     def __init__(self, model, static: Mapping[str, Any], settings: NUTSSettings):
         self.model, self.static, self.settings = model, dict(static), settings
-        self.options = dict(num_warmup=settings.num_warmup, dense_mass=settings.dense_mass,
-                            target_accept_prob=settings.target_accept_prob)
+        # One (init_kernel, sample_kernel) pair per program: NumPyro's sample_kernel reads
+        # the warmup length and tree depth that init_kernel recorded, so start() must be
+        # traced before advance(), as it is in _Runner.run.
+        self.init_kernel, self.sample_kernel = hmc(potential_fn_gen=self._potential_fn, algo="NUTS")
 
-    def _potential(self, data):
-        """(value_and_grad of the potential on the flat vector, unravel, latent shapes)."""
+    def _potential_fn(self, **data):
         kwargs = {**self.static, **data}
-        shapes = _latent_shapes(self.model, kwargs)
-        _, unravel = ravel_pytree({name: jnp.zeros(shape) for name, shape in sorted(shapes.items())})
+        return lambda z: potential_energy(self.model, (), kwargs, z)
 
-        def value_and_grad(z):
-            return jax.value_and_grad(lambda z: potential_energy(self.model, (), kwargs, unravel(z)))(z)
-
-        return value_and_grad, unravel, shapes
-
-    def start(self, rng_key, data) -> nuts.Chain:
-        value_and_grad, _, shapes = self._potential(data)
+    def start(self, rng_key, data) -> Chain:
+        s = self.settings
+        shapes = _latent_shapes(self.model, {**self.static, **data})
         key_init, key_kernel = jax.random.split(rng_key)
         init_keys = jax.random.split(key_init, max(len(shapes), 1))
-        # Stan's default: uniform(-2, 2) on the unconstrained scale.
-        init_params = {
-            name: jax.random.uniform(k, shape, minval=-2.0, maxval=2.0)
-            for k, (name, shape) in zip(init_keys, sorted(shapes.items()), strict=False)
-        }
-        z_init, _ = ravel_pytree(init_params)
-        return nuts.start(value_and_grad, z_init, key_kernel, num_samples=self.settings.num_samples,
-                          max_tree_depth=self.settings.max_tree_depth, **self.options)
+        # Stan's and NumPyro's default: uniform(-2, 2) on the unconstrained scale.
+        z_init = {name: jax.random.uniform(k, shape, minval=-2.0, maxval=2.0)
+                  for k, (name, shape) in zip(init_keys, sorted(shapes.items()), strict=False)}
+        state = self.init_kernel(z_init, num_warmup=s.num_warmup, dense_mass=s.dense_mass,
+                                 target_accept_prob=s.target_accept_prob, max_tree_depth=s.max_tree_depth,
+                                 model_kwargs=data, rng_key=key_kernel)
+        z = jax.tree.map(lambda v: jnp.zeros((s.num_samples,) + v.shape, v.dtype), z_init)
+        stats = {"diverging": jnp.zeros(s.num_samples, bool), "n_steps": jnp.zeros(s.num_samples, jnp.int32),
+                 **{k: jnp.zeros(s.num_samples, jnp.result_type(float)) for k in ("acceptance_rate", "energy", "lp")}}
+        return Chain(state, z, stats)
 
-    def advance(self, chain: nuts.Chain, data, stop) -> nuts.Chain:
+    def advance(self, chain: Chain, data, stop) -> Chain:
         global _trace_count
         _trace_count += 1
-        value_and_grad, _, _ = self._potential(data)
-        return nuts.advance(value_and_grad, chain, stop, **self.options)
+        num_warmup, num_samples = self.settings.num_warmup, self.settings.num_samples
 
-    def finish(self, chain: nuts.Chain, data):
-        _, unravel, _ = self._potential(data)
+        def step(state):
+            return self.sample_kernel(state, model_kwargs=data)
+
+        def warmup_step(_, state):
+            return step(state)
+
+        i = chain.state.i
+        stop = jnp.asarray(stop, i.dtype)
+        state = jax.lax.fori_loop(jnp.minimum(i, num_warmup), jnp.minimum(stop, num_warmup), warmup_step,
+                                  chain.state)
+
+        def sample_step(i, carry):
+            state, z, stats = carry
+            state = step(state)
+            k = i - num_warmup
+            new = {"diverging": state.diverging, "n_steps": state.num_steps.astype(jnp.int32),
+                   "acceptance_rate": state.accept_prob, "energy": state.energy, "lp": -state.potential_energy}
+            return (state, jax.tree.map(lambda a, v: a.at[k].set(v), z, state.z),
+                    {name: a.at[k].set(new[name]) for name, a in stats.items()})
+
+        state, z, stats = jax.lax.fori_loop(jnp.maximum(i, num_warmup),
+                                            jnp.minimum(stop, num_warmup + num_samples), sample_step,
+                                            (state, chain.z, chain.stats))
+        return Chain(state, z, stats)
+
+    def finish(self, chain: Chain, data):
         kwargs = {**self.static, **data}
-        samples = jax.vmap(lambda z: constrain_fn(self.model, (), kwargs, unravel(z),
-                                                  return_deterministic=True))(chain.z)
-        info = chain.info
-        stats = {
-            "diverging": info.diverging,
-            "acceptance_rate": info.accept_prob,
-            "n_steps": info.num_steps,
-            "tree_depth": info.tree_depth,
-            "energy": info.energy,
-            "lp": -chain.potential_energy,
-            "step_size": jnp.full(self.settings.num_samples, chain.adapt.step_size),
-        }
+        samples = jax.vmap(lambda z: constrain_fn(self.model, (), kwargs, z, return_deterministic=True))(chain.z)
+        n_steps = chain.stats["n_steps"]
+        stats = dict(chain.stats)
+        # a trajectory of depth d has at most 2^d - 1 leapfrog steps
+        stats["tree_depth"] = jnp.floor(jnp.log2(jnp.maximum(n_steps, 1))).astype(jnp.int32) + 1
+        stats["step_size"] = jnp.full(n_steps.shape, chain.state.adapt_state.step_size)
         return samples, stats
 
 
@@ -213,7 +241,7 @@ class _Runner:
         for stop in range(step, self.total + step, step):
             chains = self.advance(chains, data, np.int32(min(stop, self.total)))
             if on_segment is not None:
-                jax.block_until_ready(chains.i)
+                jax.block_until_ready(chains.state.i)
                 on_segment(min(stop, self.total) - (stop - step))
         return self.finish(chains, data)
 
