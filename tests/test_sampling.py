@@ -2,9 +2,11 @@
 
 import jax
 import numpy as np
+import pytest
 
 from bayesreg import models
 from bayesreg.sampling import NUTSSettings, run_nuts, trace_count
+from bayesreg.testing import assert_posterior_matches, assert_within_mcse
 
 HYPER = dict(sigma=1.0, tau=1.0, loc=0.0)
 
@@ -53,3 +55,60 @@ def test_sample_stats_are_recorded():
         assert out.stats[name].shape == (2, 100), name
     assert out.stats["diverging"].dtype == bool
     assert np.all(out.stats["tree_depth"] >= 1)
+
+
+# ---------------------------------------------------------------- the sampler on known targets
+COV = np.array([[1.0, 0.9, 0.0], [0.9, 1.0, -0.3], [0.0, -0.3, 4.0]])
+MEAN = np.array([1.0, -2.0, 0.5])
+
+
+def _mvn(*, mean, cov):
+    import numpyro
+    import numpyro.distributions as dist
+
+    numpyro.sample("z", dist.MultivariateNormal(mean, cov))
+
+
+def _laplace(*, loc, scale):
+    import numpyro
+    import numpyro.distributions as dist
+
+    numpyro.sample("z", dist.Laplace(loc, scale))
+
+
+@pytest.mark.parametrize("dense_mass", [False, True])
+def test_correlated_gaussian_moments(dense_mass):
+    settings = NUTSSettings(num_warmup=500, num_samples=2000, num_chains=2, dense_mass=dense_mass,
+                            chain_method="sequential")
+    out = run_nuts(_mvn, jax.random.key(0), {"mean": MEAN, "cov": COV}, settings=settings, progress=False)
+    z = out.samples["z"]
+    assert z.shape == (2, 2000, 3) and not out.stats["diverging"].any()
+    for j in range(3):
+        assert_posterior_matches(z[..., j], MEAN[j], np.sqrt(COV[j, j]))
+    for i, j in ((0, 1), (1, 2)):  # covariances, as means of products of centred draws
+        assert_within_mcse((z[..., i] - MEAN[i]) * (z[..., j] - MEAN[j]), COV[i, j])
+
+
+def test_kinked_laplace_target_matches_its_moments():
+    """Laplace(0.5, 1): mean 0.5, sd sqrt(2); the gradient jumps at the mode, as in the Bayesian lasso."""
+    settings = NUTSSettings(num_warmup=500, num_samples=3000, num_chains=2, chain_method="sequential")
+    out = run_nuts(_laplace, jax.random.key(1), {"loc": 0.5, "scale": 1.0}, settings=settings, progress=False)
+    assert_posterior_matches(out.samples["z"], 0.5, np.sqrt(2.0))
+
+
+def test_tree_depth_is_capped():
+    """With max_tree_depth=2 no trajectory has more than 2^2 - 1 = 3 leapfrog steps; the
+    strongly correlated target needs more, so the cap binds."""
+    cov = np.array([[1.0, 0.999], [0.999, 1.0]])
+    settings = NUTSSettings(num_warmup=200, num_samples=200, num_chains=1, max_tree_depth=2,
+                            chain_method="sequential")
+    out = run_nuts(_mvn, jax.random.key(2), {"mean": np.zeros(2), "cov": cov}, settings=settings, progress=False)
+    assert out.stats["n_steps"].max() == 3 and out.stats["tree_depth"].max() == 2
+
+
+def test_same_key_same_draws_other_key_other_draws():
+    settings = NUTSSettings(num_warmup=50, num_samples=50, num_chains=2, chain_method="sequential")
+    draw = [run_nuts(_mvn, jax.random.key(k), {"mean": MEAN, "cov": COV}, settings=settings,
+                     progress=False).samples["z"] for k in (3, 3, 4)]
+    np.testing.assert_array_equal(draw[0], draw[1])
+    assert np.abs(draw[0] - draw[2]).max() > 0.1
