@@ -26,5 +26,14 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     assert not any("Warning" in text for text in stderr), stderr
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS, "no notebooks found"
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_notebook_shows_its_figures(path):
+    """A notebook on GitHub should show its plots without being run: every cell that draws
+    (calls a plotting function) has a PNG among its committed outputs."""
+    nb = nbformat.read(path, as_version=4)
+    drawing = [cell for cell in nb.cells if cell.cell_type == "code" and "plot" in cell.source
+               and not cell.source.lstrip().startswith(("import", "from", "def "))]
+    assert drawing, f"{path.name} draws no figure"
+    missing = [cell.source.splitlines()[0] for cell in drawing
+               if not any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))]
+    assert not missing, f"{path.name}: cells without a committed figure: {missing}"

@@ -25,9 +25,17 @@ def test_posterior_mean_beats_map_at_small_n_and_the_gap_shrinks(linear_study):
     assert summary["divergences"].sum() == 0
 
 
-def test_posterior_expected_mse_is_never_lower_for_map(linear_study):
+def test_posterior_expected_mse_is_calibrated(linear_study):
+    """w is drawn afresh from the prior in every replicate, so when the sampler is right the
+    posterior-expected test MSE of an estimate averages to its true expected test MSE,
+    sigma^2 + (w - w_hat)' Sigma (w - w_hat), over replicates (a check on the draws, which a
+    biased sampler fails; pe_mse_map >= pe_mse_mean would hold for any draws)."""
     per_rep, _ = linear_study
-    assert np.all(per_rep["pe_mse_map"] >= per_rep["pe_mse_mean"] - 1e-12)
+    for est in ("map", "mean"):
+        for n, g in per_rep.groupby("n"):
+            d = g[f"pe_mse_{est}"] - g[f"theory_mse_{est}"]
+            se = d.std(ddof=1) / np.sqrt(len(d))
+            assert abs(d.mean()) < 4 * se, (est, n, d.mean(), se)
 
 
 def test_theory_and_simulation_agree(linear_study):
