@@ -112,31 +112,38 @@ def trace_count() -> int:
 
 
 class Chain(NamedTuple):
-    """A chain between calls: NumPyro's ``HMCState`` (whose ``i`` counts warmup and
-    sampling iterations together) and the sampling iterations' outputs so far."""
+    """A chain between calls: the iteration it is at (warmup and sampling counted
+    together), the kernel's state, and the sampling iterations' outputs so far."""
 
-    state: Any                 # numpyro.infer.hmc.HMCState
-    z: Any                     # unconstrained draws: dict of (num_samples, ...) arrays
+    i: jax.Array
+    state: Any                 # the kernel's state (NumPyro's HMCState for NUTS)
+    z: Any                     # recorded draws: pytree of (num_samples, ...) arrays
     stats: dict                # (num_samples,) arrays
 
 
-class _ChainProgram:
-    """One chain of NumPyro's NUTS on a NumPyro model, in three pure functions of traced
-    arguments: ``start(key, data)``, ``advance(chain, data, stop)`` (warmup and sampling up
-    to iteration ``stop``) and ``finish(chain, data)`` (constrained draws and statistics)."""
+class NUTSKernel:
+    """One chain of NumPyro's NUTS on a NumPyro model, for :class:`_ChainProgram`.
+
+    A kernel has four pure methods: ``init(rng_key, data) -> state``, ``step(state, data)
+    -> state`` (one iteration; warmup adaptation is the kernel's business),
+    ``record(state) -> (z, stats)`` (what a sampling iteration keeps) and
+    ``finish(z, stats, state, data) -> (samples, stats)`` (constrained draws).
+    ``cache_key`` names the compiled programs it makes.
+    """
 
     def __init__(self, model, static: Mapping[str, Any], settings: NUTSSettings):
         self.model, self.static, self.settings = model, dict(static), settings
-        # One (init_kernel, sample_kernel) pair per program: NumPyro's sample_kernel reads
-        # the warmup length and tree depth that init_kernel recorded, so start() must be
-        # traced before advance(), as it is in _Runner.run.
+        self.cache_key = ("nuts", model, tuple(sorted(self.static.items())), settings)
+        # One (init_kernel, sample_kernel) pair per kernel: NumPyro's sample_kernel reads
+        # the warmup length and tree depth that init_kernel recorded, so init() must be
+        # traced before step(), as it is in _Runner.run.
         self.init_kernel, self.sample_kernel = hmc(potential_fn_gen=self._potential_fn, algo="NUTS")
 
     def _potential_fn(self, **data):
         kwargs = {**self.static, **data}
         return lambda z: potential_energy(self.model, (), kwargs, z)
 
-    def start(self, rng_key, data) -> Chain:
+    def init(self, rng_key, data):
         s = self.settings
         shapes = _latent_shapes(self.model, {**self.static, **data})
         key_init, key_kernel = jax.random.split(rng_key)
@@ -144,53 +151,62 @@ class _ChainProgram:
         # Stan's and NumPyro's default: uniform(-2, 2) on the unconstrained scale.
         z_init = {name: jax.random.uniform(k, shape, minval=-2.0, maxval=2.0)
                   for k, (name, shape) in zip(init_keys, sorted(shapes.items()), strict=False)}
-        state = self.init_kernel(z_init, num_warmup=s.num_warmup, dense_mass=s.dense_mass,
-                                 target_accept_prob=s.target_accept_prob, max_tree_depth=s.max_tree_depth,
-                                 model_kwargs=data, rng_key=key_kernel)
-        z = jax.tree.map(lambda v: jnp.zeros((s.num_samples,) + v.shape, v.dtype), z_init)
-        stats = {"diverging": jnp.zeros(s.num_samples, bool), "n_steps": jnp.zeros(s.num_samples, jnp.int32),
-                 **{k: jnp.zeros(s.num_samples, jnp.result_type(float)) for k in ("acceptance_rate", "energy", "lp")}}
-        return Chain(state, z, stats)
+        return self.init_kernel(z_init, num_warmup=s.num_warmup, dense_mass=s.dense_mass,
+                                target_accept_prob=s.target_accept_prob, max_tree_depth=s.max_tree_depth,
+                                model_kwargs=data, rng_key=key_kernel)
+
+    def step(self, state, data):
+        return self.sample_kernel(state, model_kwargs=data)
+
+    def record(self, state):
+        return state.z, {"diverging": state.diverging, "n_steps": state.num_steps.astype(jnp.int32),
+                         "acceptance_rate": state.accept_prob, "energy": state.energy,
+                         "lp": -state.potential_energy}
+
+    def finish(self, z, stats, state, data):
+        kwargs = {**self.static, **data}
+        samples = jax.vmap(lambda z: constrain_fn(self.model, (), kwargs, z, return_deterministic=True))(z)
+        n_steps = stats["n_steps"]
+        # a trajectory of depth d has at most 2^d - 1 leapfrog steps
+        stats = {**stats, "tree_depth": jnp.floor(jnp.log2(jnp.maximum(n_steps, 1))).astype(jnp.int32) + 1,
+                 "step_size": jnp.full(n_steps.shape, state.adapt_state.step_size)}
+        return samples, stats
+
+
+class _ChainProgram:
+    """One chain of any kernel in three pure functions of traced arguments:
+    ``start(key, data)``, ``advance(chain, data, stop)`` (warmup and sampling up to
+    iteration ``stop``) and ``finish(chain, data)`` (draws and statistics)."""
+
+    def __init__(self, kernel, num_warmup: int, num_samples: int):
+        self.kernel, self.num_warmup, self.num_samples = kernel, num_warmup, num_samples
+
+    def start(self, rng_key, data) -> Chain:
+        state = self.kernel.init(rng_key, data)
+        z, stats = self.kernel.record(state)
+        empty = jax.tree.map(lambda v: jnp.zeros((self.num_samples,) + jnp.shape(v), jnp.result_type(v)),
+                             (z, stats))
+        return Chain(jnp.zeros((), jnp.int32), state, *empty)
 
     def advance(self, chain: Chain, data, stop) -> Chain:
         global _trace_count
         _trace_count += 1
-        num_warmup, num_samples = self.settings.num_warmup, self.settings.num_samples
-
-        def step(state):
-            return self.sample_kernel(state, model_kwargs=data)
-
-        def warmup_step(_, state):
-            return step(state)
-
-        i = chain.state.i
-        stop = jnp.asarray(stop, i.dtype)
-        state = jax.lax.fori_loop(jnp.minimum(i, num_warmup), jnp.minimum(stop, num_warmup), warmup_step,
-                                  chain.state)
+        num_warmup, total = self.num_warmup, self.num_warmup + self.num_samples
+        stop = jnp.asarray(stop, jnp.int32)
+        state = jax.lax.fori_loop(jnp.minimum(chain.i, num_warmup), jnp.minimum(stop, num_warmup),
+                                  lambda _, state: self.kernel.step(state, data), chain.state)
 
         def sample_step(i, carry):
-            state, z, stats = carry
-            state = step(state)
-            k = i - num_warmup
-            new = {"diverging": state.diverging, "n_steps": state.num_steps.astype(jnp.int32),
-                   "acceptance_rate": state.accept_prob, "energy": state.energy, "lp": -state.potential_energy}
-            return (state, jax.tree.map(lambda a, v: a.at[k].set(v), z, state.z),
-                    {name: a.at[k].set(new[name]) for name, a in stats.items()})
+            state, recorded = carry
+            state = self.kernel.step(state, data)
+            return state, jax.tree.map(lambda a, v: a.at[i - num_warmup].set(v), recorded, self.kernel.record(state))
 
-        state, z, stats = jax.lax.fori_loop(jnp.maximum(i, num_warmup),
-                                            jnp.minimum(stop, num_warmup + num_samples), sample_step,
-                                            (state, chain.z, chain.stats))
-        return Chain(state, z, stats)
+        state, (z, stats) = jax.lax.fori_loop(jnp.maximum(chain.i, num_warmup), jnp.minimum(stop, total),
+                                              sample_step, (state, (chain.z, chain.stats)))
+        return Chain(jnp.maximum(chain.i, stop), state, z, stats)
 
     def finish(self, chain: Chain, data):
-        kwargs = {**self.static, **data}
-        samples = jax.vmap(lambda z: constrain_fn(self.model, (), kwargs, z, return_deterministic=True))(chain.z)
-        n_steps = chain.stats["n_steps"]
-        stats = dict(chain.stats)
-        # a trajectory of depth d has at most 2^d - 1 leapfrog steps
-        stats["tree_depth"] = jnp.floor(jnp.log2(jnp.maximum(n_steps, 1))).astype(jnp.int32) + 1
-        stats["step_size"] = jnp.full(n_steps.shape, chain.state.adapt_state.step_size)
-        return samples, stats
+        return self.kernel.finish(chain.z, chain.stats, chain.state, data)
 
 
 # ---------------------------------------------------------------- many chains
@@ -222,11 +238,10 @@ def _over_chains(fn, *, devices: int, vectorized: bool, data_axis: int | None, s
 
 
 class _Runner:
-    """The compiled programs for one (model, static structure, settings, data layout)."""
+    """The compiled programs for one (kernel, settings, data layout)."""
 
-    def __init__(self, model, static, settings: NUTSSettings, *, devices: int, vectorized: bool,
-                 data_axis: int | None):
-        program = _ChainProgram(model, static, settings)
+    def __init__(self, kernel, settings: NUTSSettings, *, devices: int, vectorized: bool, data_axis: int | None):
+        program = _ChainProgram(kernel, settings.num_warmup, settings.num_samples)
         kw = dict(devices=devices, vectorized=vectorized, data_axis=data_axis)
         self.start = _over_chains(program.start, **kw)
         self.advance = _over_chains(program.advance, shared=1, **kw)
@@ -241,7 +256,7 @@ class _Runner:
         for stop in range(step, self.total + step, step):
             chains = self.advance(chains, data, np.int32(min(stop, self.total)))
             if on_segment is not None:
-                jax.block_until_ready(chains.state.i)
+                jax.block_until_ready(chains.i)
                 on_segment(min(stop, self.total) - (stop - step))
         return self.finish(chains, data)
 
@@ -249,12 +264,11 @@ class _Runner:
 _RUNNERS: dict[tuple, _Runner] = {}
 
 
-def _runner(model, static: Mapping[str, Any], settings: NUTSSettings, *, devices: int, vectorized: bool,
-            data_axis: int | None) -> _Runner:
-    cache_key = (model, tuple(sorted(static.items())), settings, devices, vectorized, data_axis)
+def _runner(kernel, settings: NUTSSettings, *, devices: int, vectorized: bool, data_axis: int | None) -> _Runner:
+    cache_key = (kernel.cache_key, settings, devices, vectorized, data_axis)
     runner = _RUNNERS.get(cache_key)
     if runner is None:
-        runner = _RUNNERS[cache_key] = _Runner(model, static, settings, devices=devices, vectorized=vectorized,
+        runner = _RUNNERS[cache_key] = _Runner(kernel, settings, devices=devices, vectorized=vectorized,
                                                data_axis=data_axis)
     return runner
 
@@ -270,34 +284,35 @@ def _unlayout(a, count: int, vectorized: bool):
     return a if vectorized else a.reshape((-1,) + a.shape[2:])[:count]
 
 
-def run_nuts(
-    model,
-    rng_key,
-    data: Mapping[str, Any],
-    *,
-    static: Mapping[str, Any] | None = None,
-    settings: NUTSSettings,
-    progress: bool | None = None,
-    desc: str = "NUTS",
-) -> NUTSDraws:
-    """Run NUTS on ``model`` for ``data`` (validated arrays and scalars).
+def run_chains(kernel, rng_key, data: Mapping[str, Any], *, settings: NUTSSettings, progress: bool | None = None,
+               desc: str = "MCMC") -> NUTSDraws:
+    """Run ``settings.num_chains`` chains of ``kernel`` (see :class:`NUTSKernel`) on ``data``.
 
-    ``static`` holds hashable keyword arguments that change the model's structure
-    (a prior's family, a flag); everything in ``data`` becomes a traced argument.
-    With ``progress`` the run is made in ~40 calls of the same compiled program with a
-    progress bar between them; the draws do not depend on it.
+    Everything in ``data`` is a traced argument. With ``progress`` the run is made in ~40
+    calls of the same compiled program with a progress bar between them; the draws do not
+    depend on it.
     """
     progress = _progress.resolve(progress)
-    static = dict(static or {})
     data = {k: jnp.asarray(v) for k, v in data.items()}
     vectorized = settings.chain_method == "vectorized"
     devices = _devices_for(settings.num_chains) if settings.chain_method == "parallel" else 1
-    runner = _runner(model, static, settings, devices=devices, vectorized=vectorized, data_axis=None)
+    runner = _runner(kernel, settings, devices=devices, vectorized=vectorized, data_axis=None)
     keys = _layout(jax.random.split(rng_key, settings.num_chains), devices, vectorized)
     with _progress.bar(settings.num_chains * runner.total, desc, enabled=progress) as pbar:
         on_segment = (lambda n: pbar.update(n * settings.num_chains)) if progress else None
         samples, stats = runner.run(keys, data, on_segment=on_segment)
     return _to_draws(samples, stats, settings, settings.num_chains, vectorized)
+
+
+def run_nuts(model, rng_key, data: Mapping[str, Any], *, static: Mapping[str, Any] | None = None,
+             settings: NUTSSettings, progress: bool | None = None, desc: str = "NUTS") -> NUTSDraws:
+    """Run NUTS on ``model`` for ``data`` (validated arrays and scalars).
+
+    ``static`` holds hashable keyword arguments that change the model's structure
+    (a prior's family, a flag); everything in ``data`` becomes a traced argument.
+    """
+    return run_chains(NUTSKernel(model, static or {}, settings), rng_key, data, settings=settings,
+                      progress=progress, desc=desc)
 
 
 def _to_draws(samples, stats, settings: NUTSSettings, count: int, vectorized: bool) -> NUTSDraws:
@@ -306,15 +321,9 @@ def _to_draws(samples, stats, settings: NUTSSettings, count: int, vectorized: bo
                      stats={k: _unlayout(v, count, vectorized) for k, v in stats.items()}, settings=settings)
 
 
-def run_nuts_batched(
-    model,
-    rng_key,
-    data: Mapping[str, Any],
-    *,
-    static: Mapping[str, Any] | None = None,
-    settings: NUTSSettings,
-) -> NUTSDraws:
-    """NUTS on many data sets at once: every array in ``data`` has a leading replicate axis.
+def run_chains_batched(kernel, rng_key, data: Mapping[str, Any], *, settings: NUTSSettings) -> NUTSDraws:
+    """Chains of ``kernel`` on many data sets at once: every array in ``data`` has a
+    leading replicate axis.
 
     One set of programs is compiled per shape of the batch and reused for new batches of
     that shape: the (replicate, chain) pairs are split across the host devices (``pmap``)
@@ -327,11 +336,10 @@ def run_nuts_batched(
     (3 s against 0.5-0.6 s on 2 cores), in which each trajectory stops when it is done.
 
     Returns draws of shape (replicate, chain, draw, ...). Replicate r runs the same
-    program as :func:`run_nuts` on replicate r alone with key ``jax.random.split(rng_key, R)[r]``
+    program as :func:`run_chains` on replicate r alone with key ``jax.random.split(rng_key, R)[r]``
     (chains split from it as there), so the draws are the same (bit for bit in the tests).
     ``settings.chain_method`` is not used.
     """
-    static = dict(static or {})
     data = {k: jnp.asarray(v) for k, v in data.items()}
     sizes = {v.shape[0] for v in data.values()}
     if len(sizes) != 1:
@@ -344,10 +352,16 @@ def run_nuts_batched(
     # the devices evenly, and its copies are dropped afterwards
     index = np.minimum(np.arange(devices * -(-pairs // devices)), pairs - 1)
     keys = jax.vmap(lambda k: jax.random.split(k, chains))(jax.random.split(rng_key, num_reps)).reshape(-1)
-    runner = _runner(model, static, settings, devices=devices, vectorized=False, data_axis=0)
+    runner = _runner(kernel, settings, devices=devices, vectorized=False, data_axis=0)
     samples, stats = runner.run(_layout(keys[index], devices, False),
                                 {k: _layout(v[index // chains], devices, False) for k, v in data.items()})
     draws = _to_draws(samples, stats, settings, pairs, False)
     return dataclasses.replace(
         draws, samples={k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in draws.samples.items()},
         stats={k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in draws.stats.items()})
+
+
+def run_nuts_batched(model, rng_key, data: Mapping[str, Any], *, static: Mapping[str, Any] | None = None,
+                     settings: NUTSSettings) -> NUTSDraws:
+    """NUTS on many data sets at once (see :func:`run_chains_batched`)."""
+    return run_chains_batched(NUTSKernel(model, static or {}, settings), rng_key, data, settings=settings)
