@@ -14,6 +14,7 @@ command line starts fast. :func:`setup` does the back-end set-up (see
 from __future__ import annotations
 
 import importlib
+import warnings
 
 from ._version import __version__
 from .config import backend_info, setup
@@ -76,7 +77,11 @@ def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'bayesreg' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    with warnings.catch_warnings():
+        # NumPyro imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets; bayesreg never
+        # uses NumPyro's progress bars (see config._import_numpyro_quietly)
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value  # later look-ups skip this function
     return value
 
