@@ -1,42 +1,90 @@
 """bayesreg: Bayesian regression you can see, on NumPyro and JAX.
 
-Importing bayesreg switches JAX to float64 and, if JAX has not started yet, exposes one
-CPU device per core so that NUTS chains run in parallel (see ``bayesreg._backend``).
+Start with::
+
+    import bayesreg
+    bayesreg.setup()   # float64, one CPU device per core, compilation cache: before any JAX work
+
+Importing bayesreg changes nothing in the process (no environment variable, no JAX
+setting) and imports JAX only when a name that needs it is first used (PEP 562), so the
+command line starts fast. :func:`setup` does the back-end set-up (see
+:mod:`bayesreg.config`); the fitting methods call it with its defaults if you did not.
 """
 
-from . import _backend
+from __future__ import annotations
 
-_backend.configure()
+import importlib
+import warnings
 
-from ._version import __version__  # noqa: E402
-from .conjugate import Normal  # noqa: E402
-from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError  # noqa: E402
-from .gaussian_mean import GaussianMean  # noqa: E402
-from .naive_bayes import BernoulliNaiveBayes  # noqa: E402
-from .paths import regularization_path  # noqa: E402
-from .persistence import load  # noqa: E402
-from .predictive import compare_predictives, growth_table, sign_cases  # noqa: E402
-from .priors import HalfCauchy, HalfNormal, InverseGamma  # noqa: E402
-from .regression import BayesianLinearRegression  # noqa: E402
-from .results import MAPEstimate, PosteriorFit  # noqa: E402
+from ._version import __version__
+from .config import backend_info, setup
+
+# public name -> module that defines it; imported on first access
+_LAZY = {
+    "BayesianLinearRegression": "regression",
+    "BernoulliNaiveBayes": "naive_bayes",
+    "ConvergenceWarning": "exceptions",
+    "GaussianMean": "gaussian_mean",
+    "HalfCauchy": "priors",
+    "HalfNormal": "priors",
+    "InverseGamma": "priors",
+    "MAPEstimate": "results",
+    "ModelFileError": "exceptions",
+    "Normal": "conjugate",
+    "NotFittedError": "exceptions",
+    "PosteriorFit": "results",
+    "SetupWarning": "exceptions",
+    "compare_predictives": "predictive",
+    "growth_table": "predictive",
+    "regularization_path": "paths",
+    "sign_cases": "predictive",
+}
 
 __all__ = [
     "BayesianLinearRegression",
     "BernoulliNaiveBayes",
     "ConvergenceWarning",
+    "GaussianMean",
     "HalfCauchy",
     "HalfNormal",
     "InverseGamma",
-    "GaussianMean",
     "MAPEstimate",
     "ModelFileError",
     "Normal",
     "NotFittedError",
     "PosteriorFit",
+    "SetupWarning",
+    "backend_info",
     "compare_predictives",
     "growth_table",
     "load",
     "regularization_path",
+    "setup",
     "sign_cases",
     "__version__",
 ]
+
+
+def load(path):
+    """Load a model saved by ``BayesianLinearRegression.save`` (see :mod:`bayesreg.persistence`)."""
+    from .persistence import load as load_model
+    from .regression import BayesianLinearRegression
+
+    return load_model(path, BayesianLinearRegression)
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bayesreg' has no attribute {name!r}")
+    with warnings.catch_warnings():
+        # NumPyro imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets; bayesreg never
+        # uses NumPyro's progress bars (see config._import_numpyro_quietly)
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})

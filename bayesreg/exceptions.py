@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError  # scikit-learn's own, so its tools recognise it
-
-__all__ = ["ConvergenceWarning", "ModelFileError", "NotFittedError"]
+__all__ = ["ConvergenceWarning", "ModelFileError", "NotFittedError", "SetupWarning"]  # noqa: F822 (lazy, below)
 
 
 class ConvergenceWarning(UserWarning):
     """A sampler or optimiser did not converge: divergences, high R-hat, low ESS."""
 
 
+class SetupWarning(UserWarning):
+    """:func:`bayesreg.setup` could not apply a backend setting (JAX had already started)."""
+
+
 class ModelFileError(ValueError):
     """A saved model or data file is missing, truncated, or not what was expected."""
+
+
+def __getattr__(name):
+    # scikit-learn's own NotFittedError, so its tools recognise it; imported on first use because
+    # importing scikit-learn takes seconds and ``bayesreg --help`` needs none of it
+    if name == "NotFittedError":
+        from sklearn.exceptions import NotFittedError
+
+        return NotFittedError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

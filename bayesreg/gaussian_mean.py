@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 
 from . import conjugate, likelihood, models
 from ._validation import check_1d, check_option, check_positive
+from .config import ensure_setup, provenance
 from .conjugate import Normal
 from .diagnostics import warn_if_unconverged
 from .optimize import find_map
@@ -100,6 +101,7 @@ class GaussianMean:
         log-likelihood, the observed data and the sampler statistics.
         """
         x = check_1d(x, "x")
+        ensure_setup()  # float64 etc. with setup()'s defaults unless bayesreg.setup() ran
         settings = NUTSSettings(num_warmup=num_warmup, num_samples=num_samples,
                                 num_chains=num_chains, target_accept_prob=target_accept_prob,
                                 chain_method=chain_method)
@@ -120,7 +122,7 @@ class GaussianMean:
             log_likelihood=log_lik,
             observed_data={"x": x},
             dims={"x": ["obs"]},
-            attrs={"model": repr(self), "seed": seed},
+            attrs={**provenance(), "model": repr(self), "seed": seed},
         )
         warn_if_unconverged(fit.convergence_problems())
         return fit

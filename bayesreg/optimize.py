@@ -20,6 +20,7 @@ from numpyro.handlers import seed, trace
 from numpyro.infer.util import constrain_fn, log_density, unconstrain_fn
 from scipy import optimize
 
+from .config import ensure_setup
 from .results import MAPEstimate
 
 
@@ -47,6 +48,7 @@ def find_map(
     max_iter: int = 10_000,
 ) -> MAPEstimate:
     """Maximise the model's log joint density over its latent sites."""
+    ensure_setup()  # float64 unless the user chose otherwise in bayesreg.setup()
     kwargs = {k: (jnp.asarray(v) if isinstance(v, np.ndarray | float) else v)
               for k, v in model_kwargs.items()}
     start = dict(_initial_values(model, kwargs))

@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike
 
 from . import _progress
 from ._validation import check_positive, check_X_y
+from .config import ensure_setup
 from .lasso import lasso_map
 from .regression import BayesianLinearRegression
 
@@ -67,6 +68,7 @@ def regularization_path(
     if taus.size == 0:
         raise ValueError("taus must list at least one prior scale.")
     sigma = check_positive(sigma, "sigma")
+    ensure_setup()
     base = BayesianLinearRegression(prior=prior, sigma=sigma, loc=loc, fit_intercept=fit_intercept,
                                     num_warmup=num_warmup, num_samples=num_samples,
                                     num_chains=num_chains, seed=seed, progress=False)

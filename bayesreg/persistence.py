@@ -112,11 +112,13 @@ def _swap_in(staging: Path, target: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def load(path: str | os.PathLike[str]):
+def load(path: str | os.PathLike[str], estimator_class):
     """Load a model saved by ``BayesianLinearRegression.save``; clear errors for a missing,
-    truncated or foreign folder."""
-    from .regression import BayesianLinearRegression
+    truncated or foreign folder. ``bayesreg.load(path)`` is this with the estimator class.
 
+    The class is passed in, not imported: the estimator's ``.save`` calls this module, so
+    importing the estimator here would close an import circle.
+    """
     folder = Path(path)
     if not folder.exists():
         raise ModelFileError(f"no saved model at {folder}")
@@ -134,7 +136,7 @@ def load(path: str | os.PathLike[str]):
         params["sigma"], params["tau"] = prior_from_json(params["sigma"]), prior_from_json(params["tau"])
         loc = np.asarray(params["loc"], dtype=float)
         params["loc"] = float(loc) if loc.ndim == 0 else loc
-        est = BayesianLinearRegression(**params)
+        est = estimator_class(**params)
         est.n_features_in_ = int(meta["n_features_in"])
         if meta.get("feature_names"):
             est.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from . import likelihood, models
 from ._validation import check_2d, check_level, check_option, check_X_y
+from .config import ensure_setup, provenance
 from .conjugate import MultivariateNormal, linear_normal_posterior
 from .diagnostics import warn_if_unconverged
 from .exceptions import NotFittedError
@@ -140,6 +141,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     def fit(self, X: ArrayLike, y: ArrayLike):
         """Fit the model to X of shape (n_samples, n_features) and y of shape (n_samples,)."""
         sigma_family, sigma, tau_family, tau = self._check_params()
+        ensure_setup()  # float64 etc. with setup()'s defaults unless bayesreg.setup() ran
         self.feature_names_in_ = _feature_names(X)
         if self.feature_names_in_ is None:
             del self.feature_names_in_
@@ -221,7 +223,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             observed_data={"y": y},
             dims={"w": ["feature"], "y": ["obs"]},
             coords={"feature": names},
-            attrs={"model": repr(self), "seed": self.seed,
+            attrs={**provenance(), "model": repr(self), "seed": self.seed,
                    "inference": "Gibbs (bayesreg, scale mixture of normals)" if self.method == "gibbs" else None},
         )
 

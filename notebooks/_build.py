@@ -43,6 +43,7 @@ from bayesreg import GaussianMean, compare_predictives, growth_table, sign_cases
 from bayesreg.datasets import simulate_gaussian_mean
 from bayesreg.plotting import plot_growth, plot_posterior_mu, plot_predictives
 
+bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work
 print("bayesreg", bayesreg.__version__)"""),
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"  # tests run every notebook small
 SEED = 0
@@ -137,9 +138,12 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import Lasso
 
+import bayesreg
 from bayesreg import BayesianLinearRegression, regularization_path
 from bayesreg.datasets import load_diabetes_data
-from bayesreg.plotting import plot_coef_comparison, plot_regularization_path"""),
+from bayesreg.plotting import plot_coef_comparison, plot_regularization_path
+
+bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work"""),
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
 SEED = 0
 TAU = 10.0
@@ -251,10 +255,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.naive_bayes import BernoulliNB
 
+import bayesreg
 from bayesreg import BernoulliNaiveBayes
 from bayesreg.datasets import load_mnist5k
 from bayesreg.naive_bayes import binarize, duplicated_feature_confidence, feature_evidence, least_certain_example
-from bayesreg.plotting import plot_duplicated_confidence"""),
+from bayesreg.plotting import plot_duplicated_confidence
+
+bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work"""),
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
 SEED = 0
 CLASSES = (3, 8)          # class 0 = digit 3, class 1 = digit 8
@@ -315,9 +322,12 @@ run three experiments: step size, depth and activation, and randomness."""),
 import matplotlib.pyplot as plt
 import numpy as np
 
+import bayesreg
 from bayesreg.mlp import BinaryCrossEntropy, FeedForwardNetwork, SoftmaxCrossEntropy, gradient_check, load_split
 from bayesreg.mlp.experiments import regression_experiment, run_experiment, summarize, train_config
-from bayesreg.plotting import plot_experiment, plot_learning_curves"""),
+from bayesreg.plotting import plot_experiment, plot_learning_curves
+
+bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work"""),
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
 SEED = 102
 EPOCHS = 10 if FAST else 200           # the default training run
@@ -433,7 +443,10 @@ and when does the difference vanish? We check by simulation, with every number's
 
 import numpy as np
 
-from bayesreg.studies import gaussian_mean, linear"""),
+import bayesreg
+from bayesreg.studies import gaussian_mean, linear
+
+bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work"""),
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
 SEED = 0
 REPLICATES = 40 if FAST else 200
@@ -470,7 +483,7 @@ gaussian_mean.paired_lpd_differences(per_gm).round(5)"""),
 
 `bayesreg compare --data diabetes --prior laplace --tau 10` does the same comparison on a real train/test
 split, and `bayesreg simulate linear --n 20,50,200 --p 5,20 --tau 0.5,1 --replicates 200` runs a bigger grid
-(`python -m bayesreg.studies.linear` is the same script)."""),
+(`bayesreg simulate linear --help` lists its options)."""),
     ]
 
 def build(name: str) -> Path:

@@ -9,7 +9,9 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-import bayesreg  # noqa: E402,F401  (float64 and host devices before any test touches JAX)
+import bayesreg  # noqa: E402
+
+bayesreg.setup()  # float64, host devices, loop threshold, cache: before any test touches JAX
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,8 @@
 """The ``bayesreg`` command line: ``main(argv=None) -> int``.
 
+``main`` calls :func:`bayesreg.setup` after parsing, so ``--help`` and ``--version`` import
+no JAX; the subcommands import what they need inside their ``run`` functions.
+
 Each subcommand lives in its own module with ``register(subparsers)``, which adds a parser
 whose ``run`` default takes the parsed arguments and returns an exit status. Bad input
 (``ValueError``/``TypeError`` from validation, unreadable files) becomes a one-line
@@ -41,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command != "cache":  # the cache command needs no JAX
+        from ..config import setup
+
+        setup()
     try:
         # commands print convergence problems in their own output, so the library's
         # ConvergenceWarning would only repeat them

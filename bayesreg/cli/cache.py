@@ -15,7 +15,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._backend import cache_dir
+    from ..config import cache_dir
 
     folder = cache_dir()
     if folder is None:

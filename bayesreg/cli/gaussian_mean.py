@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import pandas as pd
 
 from ._common import (
     add_nuts_options,
@@ -62,6 +61,8 @@ def _split(x: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.n
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from ..datasets import simulate_gaussian_mean
     from ..gaussian_mean import GaussianMean
     from ..io import read_numbers

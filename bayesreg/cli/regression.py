@@ -6,7 +6,6 @@ import argparse
 
 import numpy as np
 
-from ..regression import METHODS, SAMPLERS
 from ._common import (
     add_nuts_options,
     add_output_options,
@@ -23,6 +22,8 @@ def _scale(text: str):
 
 
 def _methods(text: str) -> list[str]:
+    from ..regression import METHODS  # at parse time: building the parser imports no JAX
+
     methods = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
@@ -128,8 +129,8 @@ def _sigma(args, data) -> float:
 def run_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .. import HalfCauchy, HalfNormal, InverseGamma
-    from ..regression import BayesianLinearRegression
+    from ..priors import HalfCauchy, HalfNormal, InverseGamma
+    from ..regression import SAMPLERS, BayesianLinearRegression
     from ..tables import format_table
 
     data = _load(args)

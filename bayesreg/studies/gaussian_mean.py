@@ -9,9 +9,6 @@ closed form and vectorised over replicates.
 
 from __future__ import annotations
 
-import argparse
-import sys
-
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -108,30 +105,3 @@ def plot_summary(summary: pd.DataFrame, *, level: float = 0.95):
     fig.tight_layout()
     return fig
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--n", default="1,2,5,10,20,50,100,1000", help="sample sizes, comma-separated")
-    parser.add_argument("--sigma", type=float, default=1.0)
-    parser.add_argument("--tau", type=float, default=1.0)
-    parser.add_argument("--replicates", type=int, default=2000)
-    parser.add_argument("--n-test", type=int, default=100)
-    parser.add_argument("--level", type=float, default=0.95)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
-
-
-def run_from_args(args):
-    per_rep, summary = run_study(args.n, sigma=args.sigma, tau=args.tau, replicates=args.replicates,
-                                 n_test=args.n_test, level=args.level, seed=args.seed, progress=args.progress)
-    return per_rep, summary, {"study_gaussian_mean": plot_summary(summary, level=args.level)}
-
-
-def main(argv=None) -> int:
-    """``python -m bayesreg.studies.gaussian_mean``: the same as ``bayesreg simulate gaussian-mean``."""
-    from ..cli import main as cli_main
-
-    return cli_main(["simulate", "gaussian-mean", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -16,9 +16,7 @@ difference is positive, and it shrinks as n / p grows.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import sys
 
 import jax
 import numpy as np
@@ -26,6 +24,7 @@ import pandas as pd
 
 from .. import _progress, models
 from .._validation import check_int, check_option, check_positive
+from ..config import ensure_setup
 from ..lasso import lasso_map_batched
 from ..likelihood import sufficient_statistics
 from ..sampling import NUTSSettings, run_nuts_batched
@@ -156,6 +155,7 @@ def run_study(ns, ps, taus, sigmas, *, replicates: int = 200, prior: str = "lapl
     check_option(prior, "prior", ("laplace", "normal"))
     if not 0.0 <= correlation < 1.0:
         raise ValueError(f"correlation must be in [0, 1); got {correlation!r}.")
+    ensure_setup()
     settings = NUTSSettings(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
                             chain_method="vectorized")
     cells = list(itertools.product(ns, ps, taus, sigmas))
@@ -198,38 +198,3 @@ def plot_summary(summary: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--n", default="20,50,200", help="training sizes, comma-separated")
-    parser.add_argument("--p", default="5,20", help="numbers of features")
-    parser.add_argument("--tau", default="0.5,1", help="prior scales")
-    parser.add_argument("--sigma", default="1", help="noise scales")
-    parser.add_argument("--replicates", type=int, default=200)
-    parser.add_argument("--prior", choices=("laplace", "normal"), default="laplace")
-    parser.add_argument("--correlation", type=float, default=0.0, help="equal correlation of the features")
-    parser.add_argument("--n-test", type=int, default=1000)
-    parser.add_argument("--num-warmup", type=int, default=500)
-    parser.add_argument("--num-samples", type=int, default=500)
-    parser.add_argument("--num-chains", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
-
-
-def run_from_args(args) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    per_rep, summary = run_study(args.n, args.p, args.tau, args.sigma, replicates=args.replicates,
-                                 prior=args.prior, correlation=args.correlation, n_test=args.n_test,
-                                 num_warmup=args.num_warmup, num_samples=args.num_samples,
-                                 num_chains=args.num_chains, seed=args.seed, progress=args.progress)
-    figures = {"study_linear": plot_summary(summary)}
-    return per_rep, summary, figures
-
-
-def main(argv=None) -> int:
-    """``python -m bayesreg.studies.linear``: the same as ``bayesreg simulate linear``."""
-    from ..cli import main as cli_main
-
-    return cli_main(["simulate", "linear", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
