@@ -57,7 +57,7 @@ def _blackjax_draws(X, y, static, hyper, *, seed, num_chains=4, num_warmup=1000,
 
     kwargs = dict(X=X, y=y, **static, **hyper)
     out = {}
-    for chain, key in enumerate(jax.random.split(jax.random.key(seed), num_chains)):
+    for key in jax.random.split(jax.random.key(seed), num_chains):
         k_init, k_warm, k_run = jax.random.split(key, 3)
         info, potential_fn, postprocess_fn, _ = initialize_model(k_init, models.linear_regression,
                                                                  model_kwargs=kwargs, dynamic_args=False)
