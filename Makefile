@@ -1,5 +1,6 @@
 # make demo   - create .venv, install, run the end-to-end demo (plots and tables in out/demo)
 # make test   - create .venv, install with dev extras, run lint and the whole test suite
+# make notebooks - rebuild and run the notebooks at full size (their committed outputs and figures)
 # make bench  - install the peer tools (bench extra), run the slow checks and the side-by-side
 #               benchmarks; writes benchmarks/RESULTS.md (up to ~30 minutes)
 PYTHON ?= python3
@@ -15,7 +16,7 @@ export MKL_NUM_THREADS := 1
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,10 @@ test: lint
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m pytest -m slow
 	$(BIN)/python benchmarks/run.py
+
+# rebuild the notebooks from notebooks/_build.py and run them at full size, keeping their figures
+notebooks: $(VENV)/.installed-dev
+	$(BIN)/python notebooks/_build.py --run
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -499,9 +499,17 @@ def build(name: str) -> Path:
 
 
 def execute(path: Path) -> None:
-    """Run a notebook in place at full size, keeping its outputs."""
+    """Run a notebook in place at full size, keeping its outputs.
+
+    The kernel inherits this process's environment; ``MPLBACKEND=Agg`` (set by the Makefile
+    for headless runs) would draw every figure off screen and save none, so the kernel gets
+    the inline back end, whose PNGs are what a reader sees on GitHub."""
+    import os
+
     from nbclient import NotebookClient
 
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    os.environ.pop("BAYESREG_FAST", None)
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=1800, kernel_name="python3",
                    resources={"metadata": {"path": str(HERE)}}).execute()
