@@ -21,10 +21,10 @@ from .config import backend_info, setup
 
 # public name -> module that defines it; imported on first access
 _LAZY = {
-    "BayesianLinearRegression": "regression",
-    "BernoulliNaiveBayes": "naive_bayes",
+    "BayesianLinearRegression": "estimators.linear_regression",
+    "BernoulliNaiveBayes": "estimators.naive_bayes",
     "ConvergenceWarning": "exceptions",
-    "GaussianMean": "gaussian_mean",
+    "GaussianMean": "estimators.gaussian_mean",
     "HalfCauchy": "priors",
     "HalfNormal": "priors",
     "InverseGamma": "priors",
@@ -36,7 +36,7 @@ _LAZY = {
     "SetupWarning": "exceptions",
     "compare_predictives": "predictive",
     "growth_table": "predictive",
-    "regularization_path": "paths",
+    "regularization_path": "regularization_path",
     "sign_cases": "predictive",
 }
 
@@ -67,8 +67,8 @@ __all__ = [
 
 def load(path):
     """Load a model saved by ``BayesianLinearRegression.save`` (see :mod:`bayesreg.persistence`)."""
+    from .estimators.linear_regression import BayesianLinearRegression
     from .persistence import load as load_model
-    from .regression import BayesianLinearRegression
 
     return load_model(path, BayesianLinearRegression)
 

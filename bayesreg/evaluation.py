@@ -91,7 +91,7 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
     from the centred training inputs) and the number of exact zeros. ``fits`` holds the
     two fitted estimators.
     """
-    from .regression import BayesianLinearRegression
+    from .estimators.linear_regression import BayesianLinearRegression
 
     X_train, y_train = check_X_y(X_train, y_train)
     X_test, y_test = check_X_y(X_test, y_test)

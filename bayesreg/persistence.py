@@ -25,8 +25,8 @@ from ._arviz import arviz
 from ._version import __version__
 from .conjugate import MultivariateNormal
 from .exceptions import ModelFileError
+from .infer.lasso import LassoSolution
 from .io import default_mode, read_json, to_jsonable
-from .lasso import LassoSolution
 from .priors import prior_from_json, prior_to_json
 from .results import MAPEstimate, PosteriorFit
 

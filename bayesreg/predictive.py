@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from ._validation import check_1d, check_int, check_level
 from .conjugate import Normal
 from .datasets import simulate_gaussian_mean
-from .gaussian_mean import GaussianMean
+from .estimators.gaussian_mean import GaussianMean
 
 PREDICTIVES = ("MLE plug-in", "MAP plug-in", "posterior predictive")
 

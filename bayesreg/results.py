@@ -119,7 +119,7 @@ class MAPEstimate:
 
 def _from_draws(cls, draws, *, posterior_predictive=None, log_likelihood=None,
                 observed_data=None, dims=None, coords=None, attrs=None):
-    """Build a fit from raw :class:`~bayesreg.sampling.NUTSDraws` and model-specific groups.
+    """Build a fit from raw :class:`~bayesreg.infer.mcmc.MCMCDraws` and model-specific groups.
 
     ``posterior_predictive`` and ``log_likelihood`` are dicts of arrays, or functions that
     return them: those are called only when the ``InferenceData`` is built.

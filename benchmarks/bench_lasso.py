@@ -10,7 +10,7 @@ def run(repeats: int) -> list[dict]:
     from sklearn.linear_model import Lasso
 
     from bayesreg.datasets import load_diabetes_data, simulate_regression
-    from bayesreg.lasso import lasso_map
+    from bayesreg.infer.lasso import lasso_map
 
     d = load_diabetes_data()
     Xd, yd = d.X - d.X.mean(0), d.y - d.y.mean()

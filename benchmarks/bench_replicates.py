@@ -16,14 +16,15 @@ def run(repeats: int) -> list[dict]:
     from numpyro.infer import MCMC, NUTS
 
     from bayesreg import models
-    from bayesreg.sampling import NUTSSettings, run_nuts
+    from bayesreg.infer.mcmc import MCMCSettings
+    from bayesreg.infer.nuts import run_nuts
     from bayesreg.studies.linear import nuts_batched, simulate_cell
 
     R, n, p = 200, 50, 5
     sim = simulate_cell(n, p, 1.0, 1.0, R, rng=np.random.default_rng(0), n_test=1)
     static = dict(prior="laplace", sigma_prior=None, tau_prior=None, scale_by_sigma=False, centered=False)
     data = dict(X=sim["X"], y=sim["y"], loc=np.zeros((R, p)), sigma=np.ones(R), tau=np.ones(R))
-    settings = NUTSSettings(num_warmup=500, num_samples=500, num_chains=1, chain_method="vectorized")
+    settings = MCMCSettings(num_warmup=500, num_samples=500, num_chains=1, chain_method="vectorized")
     start = time.perf_counter()
     nuts_batched(sim["X"], sim["y"], prior="laplace", tau=1.0, sigma=1.0, settings=settings, key=jax.random.key(0))
     with_compile = time.perf_counter() - start

@@ -14,7 +14,8 @@ from bayesreg.evaluation import (
     posterior_expected_test_mse,
     test_mse,
 )
-from bayesreg.sampling import NUTSSettings, run_nuts, run_nuts_batched
+from bayesreg.infer.mcmc import MCMCSettings
+from bayesreg.infer.nuts import run_nuts, run_nuts_batched
 
 test_mse.__test__ = False  # a library function named test_*, not a test
 
@@ -72,7 +73,7 @@ def test_batched_nuts_equals_one_at_a_time_for_the_same_keys():
     y = X @ np.array([1.0, 0.0, -1.0]) + rng.normal(size=(R, 20))
     batch = dict(X=X, y=y, loc=np.zeros((R, 3)), sigma=np.ones(R), tau=np.ones(R))
     static = dict(prior="laplace", sigma_prior=None, tau_prior=None, scale_by_sigma=False, centered=False)
-    settings = NUTSSettings(num_warmup=30, num_samples=30, num_chains=3, chain_method="sequential")
+    settings = MCMCSettings(num_warmup=30, num_samples=30, num_chains=3, chain_method="sequential")
     key = jax.random.key(3)
     together = run_nuts_batched(models.linear_regression, key, batch, static=static, settings=settings)
     assert together.samples["w"].shape == (R, 3, 30, 3)

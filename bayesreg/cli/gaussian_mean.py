@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..datasets import simulate_gaussian_mean
-    from ..gaussian_mean import GaussianMean
+    from ..estimators.gaussian_mean import GaussianMean
     from ..io import read_numbers
     from ..predictive import compare_predictives
     from ..tables import format_table

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from sklearn.naive_bayes import BernoulliNB
 
     from ..datasets import load_digit_images
-    from ..naive_bayes import (
+    from ..estimators.naive_bayes import (
         BernoulliNaiveBayes,
         binarize,
         duplicated_feature_confidence,

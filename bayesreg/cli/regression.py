@@ -22,7 +22,7 @@ def _scale(text: str):
 
 
 def _methods(text: str) -> list[str]:
-    from ..regression import METHODS  # at parse time: building the parser imports no JAX
+    from ..estimators.linear_regression import METHODS  # at parse time: building the parser imports no JAX
 
     methods = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in methods if m not in METHODS]
@@ -129,8 +129,8 @@ def _sigma(args, data) -> float:
 def run_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from ..estimators.linear_regression import SAMPLERS, BayesianLinearRegression
     from ..priors import HalfCauchy, HalfNormal, InverseGamma
-    from ..regression import SAMPLERS, BayesianLinearRegression
     from ..tables import format_table
 
     data = _load(args)
@@ -231,7 +231,7 @@ def _fit_figures(args, fits, data) -> dict:
 
 
 def run_path(args: argparse.Namespace) -> int:
-    from ..paths import regularization_path
+    from ..regularization_path import regularization_path
     from ..tables import format_table
 
     taus = _parse_taus(args.taus)

@@ -5,7 +5,7 @@ For each cell (n, p, tau, sigma) of a grid and each of R replicates: draw w from
 equal correlations), y = Xw + N(0, sigma^2), and an independent test set. Fit w_MAP (the
 exact lasso / ridge solution) and w_mean (NUTS on the sufficient statistics) for all R
 replicates at once (one compiled program each: the lasso ``vmap``-ed, NUTS mapped over the
-replicates across the cores, see :func:`bayesreg.sampling.run_nuts_batched`), then record the test MSE of both,
+replicates across the cores, see :func:`bayesreg.infer.mcmc.run_nuts_batched`), then record the test MSE of both,
 ||w - w_hat||^2, the theoretical expected test MSE sigma^2 + (w - w_hat)' Sigma (w - w_hat),
 and the posterior-expected test MSE.
 
@@ -25,9 +25,10 @@ import pandas as pd
 from .. import _progress, models
 from .._validation import check_int, check_option, check_positive
 from ..config import ensure_setup
-from ..lasso import lasso_map_batched
+from ..infer.lasso import lasso_map_batched
+from ..infer.mcmc import MCMCSettings
+from ..infer.nuts import run_nuts_batched
 from ..likelihood import sufficient_statistics
-from ..sampling import NUTSSettings, run_nuts_batched
 from ._grid import parse_grid
 
 
@@ -66,11 +67,11 @@ def map_batched(X, y, *, prior: str, tau: float, sigma: float) -> np.ndarray:
     return np.linalg.solve(A, np.einsum("rni,rn->ri", X, y)[..., None] / sigma**2)[..., 0]
 
 
-def nuts_batched(X, y, *, prior: str, tau: float, sigma: float, settings: NUTSSettings, key):
+def nuts_batched(X, y, *, prior: str, tau: float, sigma: float, settings: MCMCSettings, key):
     """Posterior draws of w for every replicate at once: (R, chain, draw, p).
 
     One compiled NUTS program, mapped over the replicates on every core
-    (:func:`bayesreg.sampling.run_nuts_batched`), on the sufficient-statistics form of the model
+    (:func:`bayesreg.infer.mcmc.run_nuts_batched`), on the sufficient-statistics form of the model
     (X'X, X'y, y'y per replicate), so each gradient costs O(p^2) rather than O(n p).
     """
     num_reps, _, p = X.shape
@@ -81,7 +82,7 @@ def nuts_batched(X, y, *, prior: str, tau: float, sigma: float, settings: NUTSSe
 
 
 def run_cell(n: int, p: int, tau: float, sigma: float, replicates: int, *, prior: str = "laplace",
-             correlation: float = 0.0, n_test: int = 1000, settings: NUTSSettings, seed: int = 0) -> pd.DataFrame:
+             correlation: float = 0.0, n_test: int = 1000, settings: MCMCSettings, seed: int = 0) -> pd.DataFrame:
     """One row per replicate of one cell (see module docs for the columns)."""
     seq = _cell_seed(seed, n, p, tau, sigma, correlation, {"laplace": 1, "normal": 2}[prior])
     data_seq, key_seq = seq.spawn(2)
@@ -156,7 +157,7 @@ def run_study(ns, ps, taus, sigmas, *, replicates: int = 200, prior: str = "lapl
     if not 0.0 <= correlation < 1.0:
         raise ValueError(f"correlation must be in [0, 1); got {correlation!r}.")
     ensure_setup()
-    settings = NUTSSettings(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
+    settings = MCMCSettings(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
                             chain_method="vectorized")
     cells = list(itertools.product(ns, ps, taus, sigmas))
     frames = []

@@ -6,7 +6,7 @@ from sklearn.linear_model import Lasso, Ridge
 
 from bayesreg import BayesianLinearRegression
 from bayesreg.datasets import load_diabetes_data, simulate_regression
-from bayesreg.lasso import kkt_violation, lasso_map
+from bayesreg.infer.lasso import kkt_violation, lasso_map
 
 
 def _ols_sigma(X, y):

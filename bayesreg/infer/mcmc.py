@@ -1,20 +1,16 @@
-"""NUTS that compiles once per (model, settings) and reuses the compiled sampler.
-
-The sampler is NumPyro's own: its functional NUTS kernel (``numpyro.infer.hmc.hmc`` with
-``potential_fn_gen``: ``init_kernel`` / ``sample_kernel``, multinomial NUTS with Stan's
-windowed adaptation of the step size and of a diagonal or dense mass matrix). What this
-module adds is the driver around it.
+"""The compile-once MCMC driver: any kernel, chains over host devices, replicate batches.
 
 ``numpyro.infer.MCMC`` retraces and recompiles on every ``run()``; for a notebook that
 refits on new data, a cross-validation loop or a simulation study that cost dominates
 (80-90% of a small fit). Here a run is three compiled programs of traced arguments:
-``start(keys, data)`` (NumPyro's ``init_kernel``), ``advance(chains, data, stop)`` (its
-``sample_kernel`` in a loop, warmup and sampling up to iteration ``stop``) and
-``finish(chains, data)`` (constrained draws and statistics). The NumPyro model gives the
-potential energy, and data and hyperparameters are *arguments* of the potential
-(``potential_fn_gen(**data)``), so JAX reuses the executables for any new data of the same
-shapes. Chains run in parallel across host devices with ``pmap`` when there are enough
-devices (see :func:`bayesreg.setup`), else in sequence inside the same executable.
+``start(keys, data)`` (the kernel's ``init``), ``advance(chains, data, stop)`` (its
+``step`` in a loop, warmup and sampling up to iteration ``stop``) and
+``finish(chains, data)`` (draws and statistics). Data and hyperparameters are
+*arguments*, so JAX reuses the executables for any new data of the same shapes. Chains
+run in parallel across host devices with ``pmap`` when there are enough devices (see
+:func:`bayesreg.setup`), else in sequence inside the same executable. The kernels are
+NumPyro's NUTS (:mod:`bayesreg.infer.nuts`) and the Laplace Gibbs sampler
+(:mod:`bayesreg.infer.gibbs`).
 
 Progress is reported between calls: with a progress bar, ``advance`` is called ~40 times
 on the way to the end, without one, once. The programs hold no host callbacks, so they
@@ -37,19 +33,15 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpyro.distributions.transforms import biject_to
-from numpyro.handlers import seed, trace
-from numpyro.infer.hmc import hmc
-from numpyro.infer.util import constrain_fn, potential_energy
 
-from . import _progress
-from ._validation import check_int, check_option
+from .. import _progress
+from .._validation import check_int, check_option
 
 CHAIN_METHODS = ("parallel", "sequential", "vectorized")
 
 
 @dataclass(frozen=True)
-class NUTSSettings:
+class MCMCSettings:
     """Sampler settings; hashable, so they key the cache of compiled samplers."""
 
     num_warmup: int = 1000
@@ -78,27 +70,16 @@ class NUTSSettings:
 
 
 @dataclass(frozen=True)
-class NUTSDraws:
+class MCMCDraws:
     """Raw output of one run: constrained draws and sampler statistics, numpy arrays
     with leading axes (chain, draw)."""
 
     samples: dict[str, np.ndarray]
     stats: dict[str, np.ndarray]
-    settings: NUTSSettings
+    settings: MCMCSettings
 
 
 # ---------------------------------------------------------------- one chain
-def _latent_shapes(model, kwargs) -> dict[str, tuple]:
-    """Unconstrained shapes of the latent sites, from one trace (shapes are static)."""
-    tr = trace(seed(model, jax.random.key(0))).get_trace(**kwargs)
-    shapes = {}
-    for name, site in tr.items():
-        if site["type"] == "sample" and not site["is_observed"]:
-            value = biject_to(site["fn"].support).inv(site["value"])
-            shapes[name] = tuple(value.shape)
-    return shapes
-
-
 _trace_count = 0
 
 
@@ -119,58 +100,6 @@ class Chain(NamedTuple):
     state: Any                 # the kernel's state (NumPyro's HMCState for NUTS)
     z: Any                     # recorded draws: pytree of (num_samples, ...) arrays
     stats: dict                # (num_samples,) arrays
-
-
-class NUTSKernel:
-    """One chain of NumPyro's NUTS on a NumPyro model, for :class:`_ChainProgram`.
-
-    A kernel has four pure methods: ``init(rng_key, data) -> state``, ``step(state, data)
-    -> state`` (one iteration; warmup adaptation is the kernel's business),
-    ``record(state) -> (z, stats)`` (what a sampling iteration keeps) and
-    ``finish(z, stats, state, data) -> (samples, stats)`` (constrained draws).
-    ``cache_key`` names the compiled programs it makes.
-    """
-
-    def __init__(self, model, static: Mapping[str, Any], settings: NUTSSettings):
-        self.model, self.static, self.settings = model, dict(static), settings
-        self.cache_key = ("nuts", model, tuple(sorted(self.static.items())), settings)
-        # One (init_kernel, sample_kernel) pair per kernel: NumPyro's sample_kernel reads
-        # the warmup length and tree depth that init_kernel recorded, so init() must be
-        # traced before step(), as it is in _Runner.run.
-        self.init_kernel, self.sample_kernel = hmc(potential_fn_gen=self._potential_fn, algo="NUTS")
-
-    def _potential_fn(self, **data):
-        kwargs = {**self.static, **data}
-        return lambda z: potential_energy(self.model, (), kwargs, z)
-
-    def init(self, rng_key, data):
-        s = self.settings
-        shapes = _latent_shapes(self.model, {**self.static, **data})
-        key_init, key_kernel = jax.random.split(rng_key)
-        init_keys = jax.random.split(key_init, max(len(shapes), 1))
-        # Stan's and NumPyro's default: uniform(-2, 2) on the unconstrained scale.
-        z_init = {name: jax.random.uniform(k, shape, minval=-2.0, maxval=2.0)
-                  for k, (name, shape) in zip(init_keys, sorted(shapes.items()), strict=False)}
-        return self.init_kernel(z_init, num_warmup=s.num_warmup, dense_mass=s.dense_mass,
-                                target_accept_prob=s.target_accept_prob, max_tree_depth=s.max_tree_depth,
-                                model_kwargs=data, rng_key=key_kernel)
-
-    def step(self, state, data):
-        return self.sample_kernel(state, model_kwargs=data)
-
-    def record(self, state):
-        return state.z, {"diverging": state.diverging, "n_steps": state.num_steps.astype(jnp.int32),
-                         "acceptance_rate": state.accept_prob, "energy": state.energy,
-                         "lp": -state.potential_energy}
-
-    def finish(self, z, stats, state, data):
-        kwargs = {**self.static, **data}
-        samples = jax.vmap(lambda z: constrain_fn(self.model, (), kwargs, z, return_deterministic=True))(z)
-        n_steps = stats["n_steps"]
-        # a trajectory of depth d has at most 2^d - 1 leapfrog steps
-        stats = {**stats, "tree_depth": jnp.floor(jnp.log2(jnp.maximum(n_steps, 1))).astype(jnp.int32) + 1,
-                 "step_size": jnp.full(n_steps.shape, state.adapt_state.step_size)}
-        return samples, stats
 
 
 class _ChainProgram:
@@ -240,7 +169,7 @@ def _over_chains(fn, *, devices: int, vectorized: bool, data_axis: int | None, s
 class _Runner:
     """The compiled programs for one (kernel, settings, data layout)."""
 
-    def __init__(self, kernel, settings: NUTSSettings, *, devices: int, vectorized: bool, data_axis: int | None):
+    def __init__(self, kernel, settings: MCMCSettings, *, devices: int, vectorized: bool, data_axis: int | None):
         program = _ChainProgram(kernel, settings.num_warmup, settings.num_samples)
         kw = dict(devices=devices, vectorized=vectorized, data_axis=data_axis)
         self.start = _over_chains(program.start, **kw)
@@ -264,7 +193,7 @@ class _Runner:
 _RUNNERS: dict[tuple, _Runner] = {}
 
 
-def _runner(kernel, settings: NUTSSettings, *, devices: int, vectorized: bool, data_axis: int | None) -> _Runner:
+def _runner(kernel, settings: MCMCSettings, *, devices: int, vectorized: bool, data_axis: int | None) -> _Runner:
     cache_key = (kernel.cache_key, settings, devices, vectorized, data_axis)
     runner = _RUNNERS.get(cache_key)
     if runner is None:
@@ -284,8 +213,8 @@ def _unlayout(a, count: int, vectorized: bool):
     return a if vectorized else a.reshape((-1,) + a.shape[2:])[:count]
 
 
-def run_chains(kernel, rng_key, data: Mapping[str, Any], *, settings: NUTSSettings, progress: bool | None = None,
-               desc: str = "MCMC") -> NUTSDraws:
+def run_chains(kernel, rng_key, data: Mapping[str, Any], *, settings: MCMCSettings, progress: bool | None = None,
+               desc: str = "MCMC") -> MCMCDraws:
     """Run ``settings.num_chains`` chains of ``kernel`` (see :class:`NUTSKernel`) on ``data``.
 
     Everything in ``data`` is a traced argument. With ``progress`` the run is made in ~40
@@ -304,24 +233,13 @@ def run_chains(kernel, rng_key, data: Mapping[str, Any], *, settings: NUTSSettin
     return _to_draws(samples, stats, settings, settings.num_chains, vectorized)
 
 
-def run_nuts(model, rng_key, data: Mapping[str, Any], *, static: Mapping[str, Any] | None = None,
-             settings: NUTSSettings, progress: bool | None = None, desc: str = "NUTS") -> NUTSDraws:
-    """Run NUTS on ``model`` for ``data`` (validated arrays and scalars).
-
-    ``static`` holds hashable keyword arguments that change the model's structure
-    (a prior's family, a flag); everything in ``data`` becomes a traced argument.
-    """
-    return run_chains(NUTSKernel(model, static or {}, settings), rng_key, data, settings=settings,
-                      progress=progress, desc=desc)
-
-
-def _to_draws(samples, stats, settings: NUTSSettings, count: int, vectorized: bool) -> NUTSDraws:
+def _to_draws(samples, stats, settings: MCMCSettings, count: int, vectorized: bool) -> MCMCDraws:
     """The draws and statistics as numpy arrays with a leading axis of ``count`` chains."""
-    return NUTSDraws(samples={k: _unlayout(v, count, vectorized) for k, v in samples.items()},
+    return MCMCDraws(samples={k: _unlayout(v, count, vectorized) for k, v in samples.items()},
                      stats={k: _unlayout(v, count, vectorized) for k, v in stats.items()}, settings=settings)
 
 
-def run_chains_batched(kernel, rng_key, data: Mapping[str, Any], *, settings: NUTSSettings) -> NUTSDraws:
+def run_chains_batched(kernel, rng_key, data: Mapping[str, Any], *, settings: MCMCSettings) -> MCMCDraws:
     """Chains of ``kernel`` on many data sets at once: every array in ``data`` has a
     leading replicate axis.
 
@@ -359,9 +277,3 @@ def run_chains_batched(kernel, rng_key, data: Mapping[str, Any], *, settings: NU
     return dataclasses.replace(
         draws, samples={k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in draws.samples.items()},
         stats={k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in draws.stats.items()})
-
-
-def run_nuts_batched(model, rng_key, data: Mapping[str, Any], *, static: Mapping[str, Any] | None = None,
-                     settings: NUTSSettings) -> NUTSDraws:
-    """NUTS on many data sets at once (see :func:`run_chains_batched`)."""
-    return run_chains_batched(NUTSKernel(model, static or {}, settings), rng_key, data, settings=settings)

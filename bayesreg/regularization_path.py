@@ -18,8 +18,8 @@ from numpy.typing import ArrayLike
 from . import _progress
 from ._validation import check_positive, check_X_y
 from .config import ensure_setup
-from .lasso import lasso_map
-from .regression import BayesianLinearRegression
+from .estimators.linear_regression import BayesianLinearRegression
+from .infer.lasso import lasso_map
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,15 @@ from references import laplace_grid_moments
 import bayesreg
 from bayesreg import BayesianLinearRegression, HalfNormal, InverseGamma
 from bayesreg.datasets import load_diabetes_data, simulate_regression
-from bayesreg.gibbs import gibbs_data, inverse_gaussian, laplace_normal, normal_upper_tail, run_gibbs, run_gibbs_batched
-from bayesreg.sampling import NUTSSettings
+from bayesreg.infer.gibbs import (
+    gibbs_data,
+    inverse_gaussian,
+    laplace_normal,
+    normal_upper_tail,
+    run_gibbs,
+    run_gibbs_batched,
+)
+from bayesreg.infer.mcmc import MCMCSettings
 from bayesreg.testing import assert_posterior_matches, assert_within_mcse
 
 GIBBS = dict(method="gibbs", num_warmup=500, num_samples=2000, num_chains=4, progress=False)
@@ -97,7 +104,7 @@ def test_same_seed_same_draws_and_batched_equals_single():
     a = BayesianLinearRegression(seed=3, **kw).fit(data.X, data.y).fit_result_.draws("w")
     b = BayesianLinearRegression(seed=3, **kw).fit(data.X, data.y).fit_result_.draws("w")
     np.testing.assert_array_equal(a, b)
-    settings = NUTSSettings(num_warmup=50, num_samples=100, num_chains=2)
+    settings = MCMCSettings(num_warmup=50, num_samples=100, num_chains=2)
     rng = np.random.default_rng(0)
     sets = [gibbs_data(rng.normal(size=(30, 3)), rng.normal(size=30), loc=0.0, tau=0.5, sigma=1.0,
                        sigma_prior=(2.0, 1.0)) for _ in range(3)]

@@ -8,7 +8,7 @@ from sklearn.naive_bayes import BernoulliNB
 from bayesreg import BernoulliNaiveBayes, NotFittedError
 from bayesreg.cli import main
 from bayesreg.datasets import load_mnist5k
-from bayesreg.naive_bayes import binarize, duplicate_feature, duplicated_feature_confidence
+from bayesreg.estimators.naive_bayes import binarize, duplicate_feature, duplicated_feature_confidence
 
 
 def _random_problem(seed, n=40, p=6):

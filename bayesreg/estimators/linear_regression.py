@@ -14,17 +14,18 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from . import likelihood, models
-from ._validation import check_2d, check_level, check_option, check_X_y
-from .config import ensure_setup, provenance
-from .conjugate import MultivariateNormal, linear_normal_posterior
-from .diagnostics import warn_if_unconverged
-from .exceptions import NotFittedError
-from .lasso import lasso_map
-from .optimize import find_map
-from .priors import PRIOR_TYPES, split_scale
-from .results import PosteriorFit
-from .sampling import NUTSSettings, run_nuts
+from .. import likelihood, models
+from .._validation import check_2d, check_level, check_option, check_X_y
+from ..config import ensure_setup, provenance
+from ..conjugate import MultivariateNormal, linear_normal_posterior
+from ..diagnostics import warn_if_unconverged
+from ..exceptions import NotFittedError
+from ..infer.lasso import lasso_map
+from ..infer.mcmc import MCMCSettings
+from ..infer.nuts import run_nuts
+from ..infer.optimize import find_map
+from ..priors import PRIOR_TYPES, split_scale
+from ..results import PosteriorFit
 
 PRIORS = ("laplace", "normal")
 METHODS = ("nuts", "gibbs", "map", "exact")
@@ -50,7 +51,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     method : {"nuts", "gibbs", "map", "exact"}, default="nuts"
         ``"nuts"``: full posterior by NUTS. ``"gibbs"``: full posterior by the Gibbs sampler
         for the Laplace prior (fixed tau; sigma fixed or ``InverseGamma`` on sigma^2), see
-        :mod:`bayesreg.gibbs`. ``"map"``: posterior mode; exact lasso / ridge
+        :mod:`bayesreg.infer.gibbs`. ``"map"``: posterior mode; exact lasso / ridge
         solution when sigma and tau are fixed, else L-BFGS on the log density.
         ``"exact"``: conjugate Gaussian posterior (Normal prior, fixed sigma and tau).
     scale_by_sigma : bool, default=False
@@ -187,12 +188,12 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
         import jax
 
-        settings = NUTSSettings(num_warmup=self.num_warmup, num_samples=self.num_samples,
+        settings = MCMCSettings(num_warmup=self.num_warmup, num_samples=self.num_samples,
                                 num_chains=self.num_chains, chain_method=self.chain_method,
                                 target_accept_prob=self.target_accept_prob, dense_mass=self.dense_mass)
         key_mcmc, key_pred = jax.random.split(jax.random.key(self.seed))
         if self.method == "gibbs":
-            from .gibbs import gibbs_data, run_gibbs
+            from ..infer.gibbs import gibbs_data, run_gibbs
 
             start = sigma if sigma_family is None else float(np.sqrt(sigma[1] / (sigma[0] + 1.0)))  # prior mode
             data = gibbs_data(Xc, yc, loc=loc, tau=tau, sigma=start,
@@ -358,7 +359,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     def save(self, path):
         """Save the fitted model to the folder ``path`` (see :func:`bayesreg.load`)."""
-        from .persistence import save
+        from ..persistence import save
 
         return save(self, path)
 

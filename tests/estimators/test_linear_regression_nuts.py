@@ -17,7 +17,7 @@ from bayesreg.conjugate import linear_normal_posterior
 from bayesreg.datasets import simulate_regression
 from bayesreg.testing import assert_posterior_matches
 
-POSTERIORDB = Path(__file__).parent / "data" / "posteriordb"
+POSTERIORDB = Path(__file__).parents[1] / "data" / "posteriordb"
 NUTS = dict(method="nuts", num_warmup=500, num_samples=1000, num_chains=4, progress=False)
 
 

@@ -25,8 +25,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ._validation import check_1d, check_2d, check_int
-from .exceptions import NotFittedError
+from .._validation import check_1d, check_2d, check_int
+from ..exceptions import NotFittedError
 
 
 def check_binary(X: ArrayLike, name: str = "X") -> NDArray[np.float64]:

@@ -36,8 +36,8 @@ import numpy as np
 from jax.scipy.linalg import cho_solve, solve_triangular
 from jax.scipy.special import log_ndtr, ndtri
 
-from .likelihood import sufficient_statistics
-from .sampling import NUTSDraws, NUTSSettings
+from ..likelihood import sufficient_statistics
+from .mcmc import MCMCDraws, MCMCSettings
 
 
 def inverse_gaussian(key, mean, shape):
@@ -149,7 +149,7 @@ def _chain(key, data, *, num_warmup: int, num_samples: int, scale_by_sigma: bool
 _RUNNERS: dict[tuple, object] = {}
 
 
-def _runner(settings: NUTSSettings, scale_by_sigma: bool, sample_sigma: bool, batched: bool):
+def _runner(settings: MCMCSettings, scale_by_sigma: bool, sample_sigma: bool, batched: bool):
     key = (settings.num_warmup, settings.num_samples, settings.num_chains, scale_by_sigma, sample_sigma, batched)
     if key not in _RUNNERS:
         chain = partial(_chain, num_warmup=settings.num_warmup, num_samples=settings.num_samples,
@@ -175,7 +175,7 @@ def gibbs_data(X, y, *, loc, tau, sigma, sigma_prior=None, centered: bool = Fals
     return data
 
 
-def run_gibbs(rng_key, data: dict, *, settings: NUTSSettings, scale_by_sigma: bool = False) -> NUTSDraws:
+def run_gibbs(rng_key, data: dict, *, settings: MCMCSettings, scale_by_sigma: bool = False) -> MCMCDraws:
     """Run ``settings.num_chains`` Gibbs chains (in one vmap); draws have axes (chain, draw)."""
     sample_sigma = "sigma_prior" in data
     runner = _runner(settings, scale_by_sigma, sample_sigma, batched=False)
@@ -185,10 +185,10 @@ def run_gibbs(rng_key, data: dict, *, settings: NUTSSettings, scale_by_sigma: bo
     if sample_sigma:
         samples["sigma"] = np.asarray(sigma)
     stats = {"diverging": np.zeros(np.asarray(w).shape[:2], dtype=bool)}
-    return NUTSDraws(samples=samples, stats=stats, settings=settings)
+    return MCMCDraws(samples=samples, stats=stats, settings=settings)
 
 
-def run_gibbs_batched(rng_key, data: dict, *, settings: NUTSSettings, scale_by_sigma: bool = False) -> NUTSDraws:
+def run_gibbs_batched(rng_key, data: dict, *, settings: MCMCSettings, scale_by_sigma: bool = False) -> MCMCDraws:
     """Gibbs on many data sets at once: every array in ``data`` has a leading replicate axis."""
     sample_sigma = "sigma_prior" in data
     data = {k: jnp.asarray(v) for k, v in data.items()}
@@ -199,5 +199,5 @@ def run_gibbs_batched(rng_key, data: dict, *, settings: NUTSSettings, scale_by_s
     samples = {"w": np.asarray(w)}
     if sample_sigma:
         samples["sigma"] = np.asarray(sigma)
-    return NUTSDraws(samples=samples, stats={"diverging": np.zeros(np.asarray(w).shape[:3], dtype=bool)},
+    return MCMCDraws(samples=samples, stats={"diverging": np.zeros(np.asarray(w).shape[:3], dtype=bool)},
                      settings=settings)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from bayesreg import models
-from bayesreg.sampling import NUTSSettings, run_nuts, trace_count
+from bayesreg.infer.mcmc import MCMCSettings, trace_count
+from bayesreg.infer.nuts import run_nuts
 from bayesreg.testing import assert_posterior_matches, assert_within_mcse
 
 HYPER = dict(sigma=1.0, tau=1.0, loc=0.0)
@@ -17,7 +18,7 @@ def _run(x, key, settings, **kw):
 
 
 def test_refit_on_same_shaped_data_reuses_the_compiled_sampler():
-    settings = NUTSSettings(num_warmup=50, num_samples=50, num_chains=2, chain_method="sequential")
+    settings = MCMCSettings(num_warmup=50, num_samples=50, num_chains=2, chain_method="sequential")
     rng = np.random.default_rng(0)
     _run(rng.normal(size=7), 0, settings)
     before = trace_count()
@@ -36,10 +37,10 @@ def test_chain_methods_and_progress_do_not_change_the_draws():
     x = np.random.default_rng(1).normal(size=9)
     draws = {}
     for method in ("parallel", "sequential", "vectorized"):
-        settings = NUTSSettings(num_warmup=100, num_samples=100, num_chains=2, chain_method=method)
+        settings = MCMCSettings(num_warmup=100, num_samples=100, num_chains=2, chain_method=method)
         # progress stated, not left to the environment (inside Jupyter it defaults to on)
         draws[method] = _run(x, 3, settings, progress=False).samples["mu"]
-    settings = NUTSSettings(num_warmup=100, num_samples=100, num_chains=2, chain_method="sequential")
+    settings = MCMCSettings(num_warmup=100, num_samples=100, num_chains=2, chain_method="sequential")
     draws["progress"] = _run(x, 3, settings, progress=True).samples["mu"]
     # one chain program per key: bitwise identical however the chains are scheduled
     np.testing.assert_array_equal(draws["parallel"], draws["sequential"])
@@ -49,7 +50,7 @@ def test_chain_methods_and_progress_do_not_change_the_draws():
 
 
 def test_sample_stats_are_recorded():
-    settings = NUTSSettings(num_warmup=100, num_samples=100, num_chains=2, chain_method="sequential")
+    settings = MCMCSettings(num_warmup=100, num_samples=100, num_chains=2, chain_method="sequential")
     out = _run(np.ones(3), 0, settings)
     for name in ("diverging", "acceptance_rate", "n_steps", "energy", "lp", "step_size", "tree_depth"):
         assert out.stats[name].shape == (2, 100), name
@@ -78,7 +79,7 @@ def _laplace(*, loc, scale):
 
 @pytest.mark.parametrize("dense_mass", [False, True])
 def test_correlated_gaussian_moments(dense_mass):
-    settings = NUTSSettings(num_warmup=500, num_samples=2000, num_chains=2, dense_mass=dense_mass,
+    settings = MCMCSettings(num_warmup=500, num_samples=2000, num_chains=2, dense_mass=dense_mass,
                             chain_method="sequential")
     out = run_nuts(_mvn, jax.random.key(0), {"mean": MEAN, "cov": COV}, settings=settings, progress=False)
     z = out.samples["z"]
@@ -91,7 +92,7 @@ def test_correlated_gaussian_moments(dense_mass):
 
 def test_kinked_laplace_target_matches_its_moments():
     """Laplace(0.5, 1): mean 0.5, sd sqrt(2); the gradient jumps at the mode, as in the Bayesian lasso."""
-    settings = NUTSSettings(num_warmup=500, num_samples=3000, num_chains=2, chain_method="sequential")
+    settings = MCMCSettings(num_warmup=500, num_samples=3000, num_chains=2, chain_method="sequential")
     out = run_nuts(_laplace, jax.random.key(1), {"loc": 0.5, "scale": 1.0}, settings=settings, progress=False)
     assert_posterior_matches(out.samples["z"], 0.5, np.sqrt(2.0))
 
@@ -100,14 +101,14 @@ def test_tree_depth_is_capped():
     """With max_tree_depth=2 no trajectory has more than 2^2 - 1 = 3 leapfrog steps; the
     strongly correlated target needs more, so the cap binds."""
     cov = np.array([[1.0, 0.999], [0.999, 1.0]])
-    settings = NUTSSettings(num_warmup=200, num_samples=200, num_chains=1, max_tree_depth=2,
+    settings = MCMCSettings(num_warmup=200, num_samples=200, num_chains=1, max_tree_depth=2,
                             chain_method="sequential")
     out = run_nuts(_mvn, jax.random.key(2), {"mean": np.zeros(2), "cov": cov}, settings=settings, progress=False)
     assert out.stats["n_steps"].max() == 3 and out.stats["tree_depth"].max() == 2
 
 
 def test_same_key_same_draws_other_key_other_draws():
-    settings = NUTSSettings(num_warmup=50, num_samples=50, num_chains=2, chain_method="sequential")
+    settings = MCMCSettings(num_warmup=50, num_samples=50, num_chains=2, chain_method="sequential")
     draw = [run_nuts(_mvn, jax.random.key(k), {"mean": MEAN, "cov": COV}, settings=settings,
                      progress=False).samples["z"] for k in (3, 3, 4)]
     np.testing.assert_array_equal(draw[0], draw[1])

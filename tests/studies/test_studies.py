@@ -49,9 +49,9 @@ def test_theory_and_simulation_agree(linear_study):
 
 
 def test_same_seed_same_cell():
-    from bayesreg.sampling import NUTSSettings
+    from bayesreg.infer.mcmc import MCMCSettings
 
-    settings = NUTSSettings(num_warmup=50, num_samples=50, num_chains=1, chain_method="vectorized")
+    settings = MCMCSettings(num_warmup=50, num_samples=50, num_chains=1, chain_method="vectorized")
     a = linear.run_cell(6, 2, 1.0, 1.0, 3, settings=settings, seed=4)
     b = linear.run_cell(6, 2, 1.0, 1.0, 3, settings=settings, seed=4)
     c = linear.run_cell(6, 2, 1.0, 1.0, 3, settings=settings, seed=5)

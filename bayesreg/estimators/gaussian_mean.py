@@ -10,14 +10,15 @@ import jax
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import conjugate, likelihood, models
-from ._validation import check_1d, check_option, check_positive
-from .config import ensure_setup, provenance
-from .conjugate import Normal
-from .diagnostics import warn_if_unconverged
-from .optimize import find_map
-from .results import MAPEstimate, PosteriorFit
-from .sampling import NUTSSettings, run_nuts
+from .. import conjugate, likelihood, models
+from .._validation import check_1d, check_option, check_positive
+from ..config import ensure_setup, provenance
+from ..conjugate import Normal
+from ..diagnostics import warn_if_unconverged
+from ..infer.mcmc import MCMCSettings
+from ..infer.nuts import run_nuts
+from ..infer.optimize import find_map
+from ..results import MAPEstimate, PosteriorFit
 
 
 class GaussianMean:
@@ -102,7 +103,7 @@ class GaussianMean:
         """
         x = check_1d(x, "x")
         ensure_setup()  # float64 etc. with setup()'s defaults unless bayesreg.setup() ran
-        settings = NUTSSettings(num_warmup=num_warmup, num_samples=num_samples,
+        settings = MCMCSettings(num_warmup=num_warmup, num_samples=num_samples,
                                 num_chains=num_chains, target_accept_prob=target_accept_prob,
                                 chain_method=chain_method)
         key_mcmc, key_pred = jax.random.split(jax.random.key(seed))

@@ -20,8 +20,8 @@ from numpyro.handlers import seed, trace
 from numpyro.infer.util import constrain_fn, log_density, unconstrain_fn
 from scipy import optimize
 
-from .config import ensure_setup
-from .results import MAPEstimate
+from ..config import ensure_setup
+from ..results import MAPEstimate
 
 
 def _initial_values(model, kwargs) -> dict[str, jnp.ndarray]:

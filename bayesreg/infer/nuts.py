@@ -1,0 +1,103 @@
+"""NUTS on a NumPyro model: NumPyro's own functional kernel on bayesreg's compile-once driver.
+
+The sampler is NumPyro's: ``numpyro.infer.hmc.hmc(potential_fn_gen=..., algo="NUTS")``, whose
+``init_kernel`` / ``sample_kernel`` carry multinomial NUTS and Stan's windowed adaptation of
+the step size and of a diagonal or dense mass matrix, exactly as ``numpyro.infer.NUTS``
+runs it. :class:`NUTSKernel` adapts it to the driver in :mod:`bayesreg.infer.mcmc`, which
+compiles the run once per (model, structure, shapes, settings) with the data and
+hyperparameters as traced arguments of the potential (``potential_fn_gen(**data)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from numpyro.distributions.transforms import biject_to
+from numpyro.handlers import seed, trace
+from numpyro.infer.hmc import hmc
+from numpyro.infer.util import constrain_fn, potential_energy
+
+from .mcmc import MCMCDraws, MCMCSettings, run_chains, run_chains_batched
+
+
+def _latent_shapes(model, kwargs) -> dict[str, tuple]:
+    """Unconstrained shapes of the latent sites, from one trace (shapes are static)."""
+    tr = trace(seed(model, jax.random.key(0))).get_trace(**kwargs)
+    shapes = {}
+    for name, site in tr.items():
+        if site["type"] == "sample" and not site["is_observed"]:
+            value = biject_to(site["fn"].support).inv(site["value"])
+            shapes[name] = tuple(value.shape)
+    return shapes
+
+
+class NUTSKernel:
+    """One chain of NumPyro's NUTS on a NumPyro model, for :class:`_ChainProgram`.
+
+    A kernel has four pure methods: ``init(rng_key, data) -> state``, ``step(state, data)
+    -> state`` (one iteration; warmup adaptation is the kernel's business),
+    ``record(state) -> (z, stats)`` (what a sampling iteration keeps) and
+    ``finish(z, stats, state, data) -> (samples, stats)`` (constrained draws).
+    ``cache_key`` names the compiled programs it makes.
+    """
+
+    def __init__(self, model, static: Mapping[str, Any], settings: MCMCSettings):
+        self.model, self.static, self.settings = model, dict(static), settings
+        self.cache_key = ("nuts", model, tuple(sorted(self.static.items())), settings)
+        # One (init_kernel, sample_kernel) pair per kernel: NumPyro's sample_kernel reads
+        # the warmup length and tree depth that init_kernel recorded, so init() must be
+        # traced before step(), as it is in _Runner.run.
+        self.init_kernel, self.sample_kernel = hmc(potential_fn_gen=self._potential_fn, algo="NUTS")
+
+    def _potential_fn(self, **data):
+        kwargs = {**self.static, **data}
+        return lambda z: potential_energy(self.model, (), kwargs, z)
+
+    def init(self, rng_key, data):
+        s = self.settings
+        shapes = _latent_shapes(self.model, {**self.static, **data})
+        key_init, key_kernel = jax.random.split(rng_key)
+        init_keys = jax.random.split(key_init, max(len(shapes), 1))
+        # Stan's and NumPyro's default: uniform(-2, 2) on the unconstrained scale.
+        z_init = {name: jax.random.uniform(k, shape, minval=-2.0, maxval=2.0)
+                  for k, (name, shape) in zip(init_keys, sorted(shapes.items()), strict=False)}
+        return self.init_kernel(z_init, num_warmup=s.num_warmup, dense_mass=s.dense_mass,
+                                target_accept_prob=s.target_accept_prob, max_tree_depth=s.max_tree_depth,
+                                model_kwargs=data, rng_key=key_kernel)
+
+    def step(self, state, data):
+        return self.sample_kernel(state, model_kwargs=data)
+
+    def record(self, state):
+        return state.z, {"diverging": state.diverging, "n_steps": state.num_steps.astype(jnp.int32),
+                         "acceptance_rate": state.accept_prob, "energy": state.energy,
+                         "lp": -state.potential_energy}
+
+    def finish(self, z, stats, state, data):
+        kwargs = {**self.static, **data}
+        samples = jax.vmap(lambda z: constrain_fn(self.model, (), kwargs, z, return_deterministic=True))(z)
+        n_steps = stats["n_steps"]
+        # a trajectory of depth d has at most 2^d - 1 leapfrog steps
+        stats = {**stats, "tree_depth": jnp.floor(jnp.log2(jnp.maximum(n_steps, 1))).astype(jnp.int32) + 1,
+                 "step_size": jnp.full(n_steps.shape, state.adapt_state.step_size)}
+        return samples, stats
+
+
+def run_nuts(model, rng_key, data: Mapping[str, Any], *, static: Mapping[str, Any] | None = None,
+             settings: MCMCSettings, progress: bool | None = None, desc: str = "NUTS") -> MCMCDraws:
+    """Run NUTS on ``model`` for ``data`` (validated arrays and scalars).
+
+    ``static`` holds hashable keyword arguments that change the model's structure
+    (a prior's family, a flag); everything in ``data`` becomes a traced argument.
+    """
+    return run_chains(NUTSKernel(model, static or {}, settings), rng_key, data, settings=settings,
+                      progress=progress, desc=desc)
+
+
+def run_nuts_batched(model, rng_key, data: Mapping[str, Any], *, static: Mapping[str, Any] | None = None,
+                     settings: MCMCSettings) -> MCMCDraws:
+    """NUTS on many data sets at once (see :func:`run_chains_batched`)."""
+    return run_chains_batched(NUTSKernel(model, static or {}, settings), rng_key, data, settings=settings)
