@@ -54,7 +54,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         ``"exact"``: conjugate Gaussian posterior (Normal prior, fixed sigma and tau).
     scale_by_sigma : bool, default=False
         Use w_j | sigma ~ Laplace(loc_j, sigma * tau) (Park & Casella 2008), which keeps
-        the posterior unimodal when sigma is sampled.
+        the posterior unimodal when sigma is sampled; Normal(loc_j, (sigma * tau)^2) for
+        the Normal prior. Every method uses this prior scale.
     num_warmup, num_samples, num_chains : int
         NUTS settings. ``chain_method`` and ``target_accept_prob`` as in NumPyro.
     dense_mass : bool, default=False
@@ -130,6 +131,14 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             )
         return sigma_family, sigma, tau_family, tau
 
+    def _w_scale(self, sigma: float, tau: float) -> float:
+        """The prior scale of w for fixed sigma and tau: sigma * tau under ``scale_by_sigma``.
+
+        The one place the closed-form paths (exact, MAP) read it, so that none can forget the
+        scaling; the NumPyro models and the Gibbs sampler apply the same rule to a sampled sigma.
+        """
+        return sigma * tau if self.scale_by_sigma else tau
+
     def _model_kwargs(self, loc, sigma, tau, sigma_family, tau_family):
         """(static structure, traced hyperparameters) of the NumPyro regression models."""
         static = dict(prior=self.prior, sigma_prior=sigma_family, tau_prior=tau_family,
@@ -156,7 +165,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         self.__dict__.pop("posterior_", None)
 
         if self.method == "exact":
-            post = linear_normal_posterior(Xc, yc, loc=loc, tau=tau, sigma=sigma)
+            post = linear_normal_posterior(Xc, yc, loc=loc, tau=self._w_scale(sigma, tau), sigma=sigma)
             self.posterior_ = self.fit_result_ = post
             self.coef_ = post.mean
         elif self.method == "map":
@@ -174,7 +183,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     def _fit_map(self, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
         if sigma_family is None and tau_family is None:
-            scale = sigma * tau if self.scale_by_sigma else tau
+            scale = self._w_scale(sigma, tau)
             if self.prior == "laplace":
                 return lasso_map(Xc, yc, sigma=sigma, tau=scale, loc=loc)
             return linear_normal_posterior(Xc, yc, loc=loc, tau=scale, sigma=sigma)
