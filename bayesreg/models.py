@@ -10,6 +10,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
+from numpyro.distributions import constraints
 
 
 def gaussian_mean(x=None, *, sigma, tau, loc=0.0, n=None):
@@ -34,7 +35,30 @@ def _scale_site(name, value, family):
     if family == "invgamma_variance":  # sigma^2 ~ InvGamma(a, b), reported as sigma
         variance = dist.InverseGamma(value[0], value[1])
         return numpyro.sample(name, dist.TransformedDistribution(variance, dist.transforms.PowerTransform(0.5)))
+    if family == "jeffreys":  # p(sigma) ~ 1/sigma
+        return numpyro.sample(name, Jeffreys())
+    if family == "lasso_lambda":  # lambda^2 = 1 / tau^2 ~ Gamma(r, delta), reported as tau
+        lambda_sq = dist.Gamma(value[0], value[1])
+        return numpyro.sample(name, dist.TransformedDistribution(lambda_sq, dist.transforms.PowerTransform(-0.5)))
     raise ValueError(f"unknown scale prior {family!r}")
+
+
+class Jeffreys(dist.ImproperUniform):
+    """The improper density 1/x on x > 0 (flat on log x).
+
+    Samplers work on log x, where the Jacobian x cancels the 1/x: the potential is flat in
+    log x, as it should be. There is no draw from an improper prior; ``sample`` returns ones,
+    only so that tracing a model (to find its sites and a starting point) has a value.
+    """
+
+    def __init__(self):
+        super().__init__(constraints.positive, (), ())
+
+    def log_prob(self, value):
+        return -jnp.log(value)
+
+    def sample(self, key, sample_shape=()):
+        return jnp.ones(sample_shape)
 
 
 def _coefficients(n_features, *, loc, tau, sigma, prior, sigma_prior, tau_prior, scale_by_sigma):

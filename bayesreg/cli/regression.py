@@ -47,9 +47,9 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma", type=_scale, default="ols", metavar="S|ols",
                    help="noise sd, fixed; 'ols' uses the OLS residual sd (default). With "
                         "--sigma-prior it is that prior's scale.")
-    p.add_argument("--sigma-prior", choices=("halfnormal", "halfcauchy", "invgamma"),
-                   help="sample sigma from this prior: scale --sigma, or for invgamma sigma^2 ~ "
-                        "InvGamma(--sigma-ig)")
+    p.add_argument("--sigma-prior", choices=("halfnormal", "halfcauchy", "invgamma", "jeffreys"),
+                   help="sample sigma from this prior: scale --sigma, for invgamma sigma^2 ~ "
+                        "InvGamma(--sigma-ig), jeffreys: the improper p(sigma^2) ~ 1/sigma^2")
     p.add_argument("--sigma-ig", default="0.001,0.001", metavar="A,B",
                    help="concentration and rate of the InvGamma prior on sigma^2 (default 0.001,0.001)")
     p.add_argument("--loc", type=_loc, default=0.0, metavar="V",
@@ -67,7 +67,11 @@ def register(sub) -> None:
     _add_model_options(p)
     p.add_argument("--tau", type=positive_float, default=1.0,
                    help="prior scale of w (with --tau-prior, that prior's scale)")
-    p.add_argument("--tau-prior", choices=("halfcauchy", "halfnormal"), help="sample tau")
+    p.add_argument("--tau-prior", choices=("halfcauchy", "halfnormal", "lasso-lambda"),
+                   help="sample tau; lasso-lambda: 1/tau^2 = lambda^2 ~ Gamma(--lambda-gamma) (Park & Casella)")
+    p.add_argument("--lambda-gamma", default="1,1.78", metavar="R,DELTA",
+                   help="shape and rate of the Gamma prior on lambda^2 with --tau-prior lasso-lambda "
+                        "(default 1,1.78: Park & Casella's choice for diabetes)")
     p.add_argument("--scale-by-sigma", action="store_true",
                    help="w_j | sigma ~ Laplace(loc_j, sigma * tau) (Park & Casella)")
     p.add_argument("--method", type=_methods, default=["nuts", "map"], metavar="M[,M]",
@@ -130,7 +134,7 @@ def run_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..estimators.linear_regression import SAMPLERS, BayesianLinearRegression
-    from ..priors import HalfCauchy, HalfNormal, InverseGamma
+    from ..priors import HalfCauchy, HalfNormal, InverseGamma, Jeffreys, LassoLambda
     from ..tables import format_table
 
     data = _load(args)
@@ -144,9 +148,18 @@ def run_fit(args: argparse.Namespace) -> int:
         except ValueError:
             raise ValueError(f"--sigma-ig must be two numbers A,B; got {args.sigma_ig!r}.") from None
         sigma = InverseGamma(a, b)
+    elif args.sigma_prior == "jeffreys":
+        sigma = Jeffreys()
     else:
         sigma = priors[args.sigma_prior](sigma_value) if args.sigma_prior else sigma_value
-    tau = priors[args.tau_prior](args.tau) if args.tau_prior else args.tau
+    if args.tau_prior == "lasso-lambda":
+        try:
+            r, delta = (float(v) for v in args.lambda_gamma.split(","))
+        except ValueError:
+            raise ValueError(f"--lambda-gamma must be two numbers R,DELTA; got {args.lambda_gamma!r}.") from None
+        tau = LassoLambda(r, delta)
+    else:
+        tau = priors[args.tau_prior](args.tau) if args.tau_prior else args.tau
     print(f"data: {data.source}; target {data.target_name}")
     print(f"model: {args.prior} prior, tau = {tau}, sigma = {sigma}, loc = {args.loc}, "
           f"intercept {'on' if args.fit_intercept else 'off'}\n")
@@ -219,7 +232,7 @@ def _fit_figures(args, fits, data) -> dict:
     if sampled is not None:
         az = arviz()
         idata = sampled.idata_
-        var_names = [v for v in ("w", "sigma", "tau") if v in idata.posterior]
+        var_names = [v for v in ("w", "sigma", "tau", "lambda") if v in idata.posterior]
         figures["trace"] = az.plot_trace(idata, var_names=var_names).ravel()[0].figure
         figures["rank"] = az.plot_rank(idata, var_names=["w"]).ravel()[0].figure
         figures["forest"] = az.plot_forest(idata, var_names=["w"], combined=True, hdi_prob=0.95)[0].figure

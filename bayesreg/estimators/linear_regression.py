@@ -41,22 +41,28 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         Laplace(loc, tau) on each coefficient (the Bayesian lasso) or Normal(loc, tau^2)
         (Bayesian ridge).
     tau : float or ScalePrior, default=1.0
-        Prior scale of the coefficients; a :class:`~bayesreg.HalfCauchy` samples it.
+        Prior scale of the coefficients; a :class:`~bayesreg.HalfCauchy` samples it, and
+        :class:`~bayesreg.priors.LassoLambda` ``(r, delta)`` puts Park & Casella's
+        lambda^2 = 1/tau^2 ~ Gamma(r, delta) on it (draws of tau and lambda are reported).
     loc : float or array-like of shape (n_features,), default=0.0
         Prior location of the coefficients: what you believe w is near.
     sigma : float or ScalePrior, default=1.0
-        Noise standard deviation; :class:`~bayesreg.HalfNormal` (or HalfCauchy) samples it.
+        Noise standard deviation; :class:`~bayesreg.HalfNormal` (or HalfCauchy,
+        ``InverseGamma`` on sigma^2, or the improper :class:`~bayesreg.priors.Jeffreys`
+        p(sigma^2) ~ 1/sigma^2) samples it.
     fit_intercept : bool, default=False
         Add an unpenalised intercept (flat prior, integrated out by centring).
     method : {"nuts", "gibbs", "map", "exact"}, default="nuts"
         ``"nuts"``: full posterior by NUTS. ``"gibbs"``: full posterior by the Gibbs sampler
-        for the Laplace prior (fixed tau; sigma fixed or ``InverseGamma`` on sigma^2), see
+        for the Laplace prior (tau fixed or ``LassoLambda``; sigma fixed, ``InverseGamma`` on
+        sigma^2 or ``Jeffreys``), see
         :mod:`bayesreg.infer.gibbs`. ``"map"``: posterior mode; exact lasso / ridge
         solution when sigma and tau are fixed, else L-BFGS on the log density.
         ``"exact"``: conjugate Gaussian posterior (Normal prior, fixed sigma and tau).
     scale_by_sigma : bool, default=False
         Use w_j | sigma ~ Laplace(loc_j, sigma * tau) (Park & Casella 2008), which keeps
-        the posterior unimodal when sigma is sampled.
+        the posterior unimodal when sigma is sampled; Normal(loc_j, (sigma * tau)^2) for
+        the Normal prior. Every method uses this prior scale.
     num_warmup, num_samples, num_chains : int
         NUTS settings. ``chain_method`` and ``target_accept_prob`` as in NumPyro.
     dense_mass : bool, default=False
@@ -124,13 +130,22 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                 "method='exact' needs prior='normal' with fixed sigma and tau (the conjugate "
                 "case); use method='nuts' for this model."
             )
-        if self.method == "gibbs" and (self.prior != "laplace" or tau_family
-                                       or sigma_family not in (None, "invgamma_variance")):
+        if self.method == "gibbs" and (self.prior != "laplace" or tau_family not in (None, "lasso_lambda")
+                                       or sigma_family not in (None, "invgamma_variance", "jeffreys")):
             raise ValueError(
-                "method='gibbs' needs prior='laplace', a fixed tau, and sigma fixed or "
-                "sigma=InverseGamma(a, b) (conjugate for sigma^2); use method='nuts' for this model."
+                "method='gibbs' needs prior='laplace', a fixed tau or tau=LassoLambda(r, delta), and sigma "
+                "fixed, sigma=InverseGamma(a, b) or sigma=Jeffreys() (conjugate for sigma^2); use "
+                "method='nuts' for this model."
             )
         return sigma_family, sigma, tau_family, tau
+
+    def _w_scale(self, sigma: float, tau: float) -> float:
+        """The prior scale of w for fixed sigma and tau: sigma * tau under ``scale_by_sigma``.
+
+        The one place the closed-form paths (exact, MAP) read it, so that none can forget the
+        scaling; the NumPyro models and the Gibbs sampler apply the same rule to a sampled sigma.
+        """
+        return sigma * tau if self.scale_by_sigma else tau
 
     def _model_kwargs(self, loc, sigma, tau, sigma_family, tau_family):
         """(static structure, traced hyperparameters) of the NumPyro regression models."""
@@ -155,11 +170,13 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         else:
             self._x_mean, self._y_mean = np.zeros(n_features), 0.0
         Xc, yc = X - self._x_mean, y - self._y_mean
+        if sigma_family == "jeffreys":
+            self._check_jeffreys(Xc, yc)
         self._n_samples = n_samples
         self.__dict__.pop("posterior_", None)
 
         if self.method == "exact":
-            post = linear_normal_posterior(Xc, yc, loc=loc, tau=tau, sigma=sigma)
+            post = linear_normal_posterior(Xc, yc, loc=loc, tau=self._w_scale(sigma, tau), sigma=sigma)
             self.posterior_ = self.fit_result_ = post
             self.coef_ = post.mean
         elif self.method == "map":
@@ -175,15 +192,32 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             self.intercept_ = float(self.fit_result_.draws("intercept").mean())
         return self
 
+    def _check_jeffreys(self, Xc, yc):
+        """Refuse sigma=Jeffreys() where the posterior may be improper. With n_eff residual
+        degrees of freedom, p(sigma | w, y) ~ sigma^-(n_eff + 1) exp(-RSS / 2 sigma^2) needs
+        n_eff >= 1 (2 asked, to be safe); without scale_by_sigma, integrating sigma out leaves
+        RSS(w)^(-n_eff / 2), not integrable where RSS reaches 0, i.e. when X fits y exactly."""
+        n_eff = Xc.shape[0] - (1 if self.fit_intercept else 0)
+        if n_eff < 2:
+            extra = " besides the intercept" if self.fit_intercept else ""
+            raise ValueError(f"sigma=Jeffreys() needs at least 2 observations{extra} for a proper posterior; "
+                             f"got {Xc.shape[0]}. Use a proper prior such as InverseGamma.")
+        if not self.scale_by_sigma:
+            coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+            if np.sum((yc - Xc @ coef) ** 2) <= 1e-12 * max(float(yc @ yc), np.finfo(float).tiny):
+                raise ValueError("sigma=Jeffreys() gives an improper posterior here: X fits y exactly (e.g. p >= n); "
+                                 "use scale_by_sigma=True or a proper prior such as InverseGamma.")
+
     def _fit_map(self, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
         if sigma_family is None and tau_family is None:
-            scale = sigma * tau if self.scale_by_sigma else tau
+            scale = self._w_scale(sigma, tau)
             if self.prior == "laplace":
                 return lasso_map(Xc, yc, sigma=sigma, tau=scale, loc=loc)
             return linear_normal_posterior(Xc, yc, loc=loc, tau=scale, sigma=sigma)
         # No exact solver when sigma or tau is sampled: optimise the log density.
         static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family)
-        return find_map(models.linear_regression, {**static, **hyper, "X": Xc, "y": yc})
+        init = {"sigma": float(np.std(yc)) or 1.0} if sigma_family == "jeffreys" else None  # no prior median
+        return find_map(models.linear_regression, {**static, **hyper, "X": Xc, "y": yc}, init=init)
 
     def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
         import jax
@@ -195,9 +229,15 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         if self.method == "gibbs":
             from ..infer.gibbs import gibbs_data, run_gibbs
 
-            start = sigma if sigma_family is None else float(np.sqrt(sigma[1] / (sigma[0] + 1.0)))  # prior mode
-            data = gibbs_data(Xc, yc, loc=loc, tau=tau, sigma=start,
-                              sigma_prior=sigma if sigma_family else None, centered=bool(self.fit_intercept))
+            if sigma_family is None:
+                sigma_prior, start = None, sigma
+            elif sigma_family == "jeffreys":  # InvGamma(0, 0); start at the sd of y
+                sigma_prior, start = (0.0, 0.0), float(np.std(yc)) or 1.0
+            else:  # start at the prior mode
+                sigma_prior, start = sigma, float(np.sqrt(sigma[1] / (sigma[0] + 1.0)))
+            tau_start = tau if tau_family is None else float(np.sqrt(tau[1] / tau[0]))  # 1 / sqrt(E lambda^2)
+            data = gibbs_data(Xc, yc, loc=loc, tau=tau_start, sigma=start, sigma_prior=sigma_prior,
+                              tau_prior=tau if tau_family else None, centered=bool(self.fit_intercept))
             draws = run_gibbs(key_mcmc, data, settings=settings, scale_by_sigma=bool(self.scale_by_sigma))
         else:
             # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
@@ -207,6 +247,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                              settings=settings, progress=self.progress,
                              desc=f"NUTS {self.prior} regression")
         samples = dict(draws.samples)
+        if tau_family == "lasso_lambda":
+            samples["lambda"] = 1.0 / samples["tau"]  # Park & Casella's lambda
         rng_intercept, rng_pointwise = np.random.default_rng(np.asarray(jax.random.key_data(key_pred))).spawn(2)
         sigma_draws = samples.get("sigma", sigma)
         w = samples["w"]

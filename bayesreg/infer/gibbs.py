@@ -15,9 +15,13 @@ k = 1 (w_j ~ Laplace(loc_j, tau)) or k = sigma^2 (the sigma-scaled form of Park 
 * 1/s_j | v_j ~ InverseGaussian(mean = sqrt(k) / (tau |v_j|), shape = 1 / tau^2);
 * sigma^2 | w, s, y ~ InvGamma(a + n/2 [+ p/2], b + RSS/2 [+ sum v_j^2 / (2 s_j)]) under an
   InverseGamma(a, b) prior on sigma^2 (bracketed terms for the sigma-scaled form; n is
-  n - 1 when a flat intercept has been integrated out by centring).
+  n - 1 when a flat intercept has been integrated out by centring); a = b = 0 is the
+  Jeffreys prior p(sigma^2) ~ 1/sigma^2;
+* lambda^2 = 1/tau^2 | s ~ Gamma(p + r, sum s_j / 2 + delta) under Park & Casella's
+  hyperprior lambda^2 ~ Gamma(r, delta): s_j | tau ~ Exponential with rate lambda^2 / 2
+  (their tau_j^2), whatever k is, and nothing else involves lambda.
 
-Each sweep does these in this order and records (w, sigma) at its end. The single-site
+Each sweep does these in this order and records (w, sigma, tau) at its end. The single-site
 step leaves s stale, but s is drawn afresh from s | v before anything uses it, so the
 sweep is a valid partially collapsed Gibbs sampler (van Dyk & Park 2008). The sweeps
 depend on the data only through X'X, X'y and y'y, so a sweep costs O(p^3) whatever n is.
@@ -88,10 +92,10 @@ def laplace_normal(u_side, u_tail, a, b, scale):
 
 def _chain(key, data, *, num_warmup: int, num_samples: int, scale_by_sigma: bool, sample_sigma: bool):
     G, c, yy, n_eff, loc, tau = (data[k] for k in ("G", "c", "yy", "n_eff", "loc", "tau"))
+    sample_tau = "tau_prior" in data  # the dict's keys are static: a separate program per case
     p = c.shape[0]
     total = num_warmup + num_samples
     c_loc = c - G @ loc          # X'(y - X loc)
-    shape_ig = 1.0 / tau**2
     diag = jnp.diag(G)
     if sample_sigma:
         a, b = data["sigma_prior"][0], data["sigma_prior"][1]
@@ -105,9 +109,12 @@ def _chain(key, data, *, num_warmup: int, num_samples: int, scale_by_sigma: bool
                   "ig_uniform": jax.random.uniform(jax.random.fold_in(k_ig, 1), (total, p))}
     if sample_sigma:
         randomness["gamma"] = jax.random.gamma(k_sigma, a_post, (total,))
+    if sample_tau:
+        r_shape, delta = data["tau_prior"][0], data["tau_prior"][1]
+        randomness["lambda_sq"] = jax.random.gamma(jax.random.fold_in(k_sigma, 1), p + r_shape, (total,))
 
     def sweep(state, r):
-        v, inv_s, sigma2 = state
+        v, inv_s, sigma2, tau = state
         k = sigma2 if scale_by_sigma else 1.0
         # 1. v | s, sigma^2: multivariate normal, one Cholesky factor
         A = G / sigma2 + jnp.diag(inv_s / k)
@@ -128,22 +135,27 @@ def _chain(key, data, *, num_warmup: int, num_samples: int, scale_by_sigma: bool
         v, _ = jax.lax.fori_loop(0, p, site, (v, G @ v))
         # 3. 1/s_j | v_j: inverse Gaussian
         absv = jnp.maximum(jnp.abs(v), 1e-300)
-        inv_s = inverse_gaussian_from(r["ig_normal"], r["ig_uniform"], jnp.sqrt(k) / (tau * absv), shape_ig)
+        inv_s = inverse_gaussian_from(r["ig_normal"], r["ig_uniform"], jnp.sqrt(k) / (tau * absv), 1.0 / tau**2)
         # 4. sigma^2 | v, s: inverse gamma
         if sample_sigma:
             w = loc + v
             rss = yy - 2.0 * w @ c + w @ G @ w
             b_post = b + rss / 2.0 + (0.5 * jnp.sum(v**2 * inv_s) if scale_by_sigma else 0.0)
             sigma2 = b_post / r["gamma"]
-        return (v, inv_s, sigma2), (loc + v, jnp.sqrt(sigma2))
+        # 5. lambda^2 = 1/tau^2 | s: gamma (s_j = 1 / inv_s_j has mean 2 tau^2 = 2 / lambda^2)
+        if sample_tau:
+            tau = jnp.sqrt((0.5 * jnp.sum(1.0 / inv_s) + delta) / r["lambda_sq"])
+        return (v, inv_s, sigma2, tau), {"w": loc + v, "sigma": jnp.sqrt(sigma2), "tau": tau}
 
     sigma2 = data["sigma2"]
     v0 = 0.1 * tau * jax.random.normal(k_init, (p,))
-    state = (v0, jnp.full((p,), shape_ig / 2.0), sigma2)
+    state = (v0, jnp.full((p,), 0.5 / tau**2), sigma2, tau)
     warm = jax.tree.map(lambda x: x[:num_warmup], randomness)
     state, _ = jax.lax.scan(sweep, state, warm)
-    _, (w, sigma) = jax.lax.scan(sweep, state, jax.tree.map(lambda x: x[num_warmup:], randomness))
-    return w, sigma
+    _, draws = jax.lax.scan(sweep, state, jax.tree.map(lambda x: x[num_warmup:], randomness))
+    if not sample_tau:
+        del draws["tau"]
+    return draws
 
 
 _RUNNERS: dict[tuple, object] = {}
@@ -159,11 +171,12 @@ def _runner(settings: MCMCSettings, scale_by_sigma: bool, sample_sigma: bool, ba
     return _RUNNERS[key]
 
 
-def gibbs_data(X, y, *, loc, tau, sigma, sigma_prior=None, centered: bool = False) -> dict:
+def gibbs_data(X, y, *, loc, tau, sigma, sigma_prior=None, tau_prior=None, centered: bool = False) -> dict:
     """Sufficient statistics and hyperparameters, as the sampler's arguments.
 
     ``sigma`` is the fixed noise sd, or (with ``sigma_prior=(a, b)`` for sigma^2 ~
-    InvGamma(a, b)) only a starting value.
+    InvGamma(a, b); (0, 0) is the Jeffreys prior) only a starting value. Likewise ``tau``
+    is fixed, or with ``tau_prior=(r, delta)`` for 1/tau^2 ~ Gamma(r, delta) a starting value.
     """
     stats = sufficient_statistics(X, y)
     n, p = np.shape(X)
@@ -172,6 +185,8 @@ def gibbs_data(X, y, *, loc, tau, sigma, sigma_prior=None, centered: bool = Fals
             "sigma2": float(sigma) ** 2}
     if sigma_prior is not None:
         data["sigma_prior"] = np.asarray(sigma_prior, dtype=np.float64)
+    if tau_prior is not None:
+        data["tau_prior"] = np.asarray(tau_prior, dtype=np.float64)
     return data
 
 
@@ -180,11 +195,9 @@ def run_gibbs(rng_key, data: dict, *, settings: MCMCSettings, scale_by_sigma: bo
     sample_sigma = "sigma_prior" in data
     runner = _runner(settings, scale_by_sigma, sample_sigma, batched=False)
     keys = jax.random.split(rng_key, settings.num_chains)
-    w, sigma = runner(keys, {k: jnp.asarray(v) for k, v in data.items()})
-    samples = {"w": np.asarray(w)}
-    if sample_sigma:
-        samples["sigma"] = np.asarray(sigma)
-    stats = {"diverging": np.zeros(np.asarray(w).shape[:2], dtype=bool)}
+    draws = runner(keys, {k: jnp.asarray(v) for k, v in data.items()})
+    samples = {k: np.asarray(v) for k, v in draws.items() if k != "sigma" or sample_sigma}
+    stats = {"diverging": np.zeros(samples["w"].shape[:2], dtype=bool)}
     return MCMCDraws(samples=samples, stats=stats, settings=settings)
 
 
@@ -195,9 +208,7 @@ def run_gibbs_batched(rng_key, data: dict, *, settings: MCMCSettings, scale_by_s
     num_reps = data["G"].shape[0]
     runner = _runner(settings, scale_by_sigma, sample_sigma, batched=True)
     keys = jax.vmap(lambda k: jax.random.split(k, settings.num_chains))(jax.random.split(rng_key, num_reps))
-    w, sigma = runner(keys, data)
-    samples = {"w": np.asarray(w)}
-    if sample_sigma:
-        samples["sigma"] = np.asarray(sigma)
-    return MCMCDraws(samples=samples, stats={"diverging": np.zeros(np.asarray(w).shape[:3], dtype=bool)},
+    draws = runner(keys, data)
+    samples = {k: np.asarray(v) for k, v in draws.items() if k != "sigma" or sample_sigma}
+    return MCMCDraws(samples=samples, stats={"diverging": np.zeros(samples["w"].shape[:3], dtype=bool)},
                      settings=settings)

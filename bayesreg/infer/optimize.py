@@ -33,7 +33,7 @@ def _initial_values(model, kwargs) -> dict[str, jnp.ndarray]:
             fn = site["fn"]
             try:
                 value = fn.icdf(0.5 * jnp.ones(fn.shape()))
-            except NotImplementedError:
+            except (NotImplementedError, ImportError):  # Gamma-family icdf needs tensorflow_probability
                 value = site["value"]
             init[name] = jnp.broadcast_to(value, jnp.shape(site["value"]))
     return init

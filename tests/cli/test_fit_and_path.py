@@ -79,3 +79,15 @@ def test_path_command(tmp_path, capsys):
     assert all(smallest[name] == 0.0 for name in ("age", "sex", "bmi"))
     assert main(["path", "--data", "diabetes", "--taus", "5:1:3"]) == 2
     assert "--taus must be LO:HI:N" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")  # a deliberately tiny run
+def test_fit_park_casella_priors(tmp_path, capsys):
+    assert main(["fit", "--data", "diabetes", "--sigma-prior", "jeffreys", "--tau-prior", "lasso-lambda",
+                 "--lambda-gamma", "1,1.78", "--scale-by-sigma", "--method", "gibbs", "--num-warmup", "100",
+                 "--num-samples", "100", "--no-progress", "--json", str(tmp_path / "r.json")]) == 0
+    model = json.loads((tmp_path / "r.json").read_text())["model"]
+    assert (model["sigma"], model["tau"]) == ("Jeffreys()", "LassoLambda(1, 1.78)")
+    assert main(["fit", "--data", "diabetes", "--tau-prior", "lasso-lambda", "--lambda-gamma", "1",
+                 "--method", "map"]) == 2
+    assert "--lambda-gamma must be two numbers R,DELTA" in capsys.readouterr().err

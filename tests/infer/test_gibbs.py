@@ -131,3 +131,50 @@ def test_gibbs_fit_saves_and_loads(tmp_path):
 def test_gibbs_refuses_models_it_cannot_sample(kwargs):
     with pytest.raises(ValueError, match="method='gibbs' needs prior='laplace', a fixed tau"):
         BayesianLinearRegression(method="gibbs", **kwargs).fit(np.ones((5, 2)), np.arange(5.0))
+
+
+@pytest.mark.slow  # ~40 s cold: two 4 x 2000 fits; tests/test_cross_method.py checks both against quadrature
+def test_park_casella_full_model_gibbs_agrees_with_nuts_on_diabetes():
+    """Park & Casella's (2008) Bayesian lasso as they state it: Jeffreys p(sigma^2) ~ 1/sigma^2,
+    w_j | sigma, lambda ~ Laplace(0, sigma / lambda), lambda^2 ~ Gamma(1, 1.78), flat intercept."""
+    from bayesreg.priors import Jeffreys, LassoLambda
+
+    data = load_diabetes_data()
+    kw = dict(prior="laplace", tau=LassoLambda(1.0, 1.78), sigma=Jeffreys(), scale_by_sigma=True,
+              fit_intercept=True, num_warmup=500, num_samples=2000, num_chains=4, progress=False, seed=0)
+    gibbs = BayesianLinearRegression(method="gibbs", **kw).fit(data.X, data.y)
+    nuts = BayesianLinearRegression(method="nuts", **kw).fit(data.X, data.y)
+    assert nuts.fit_result_.num_divergences == 0
+    for name in ("w", "sigma", "tau", "lambda"):
+        a, b = gibbs.fit_result_.draws(name), nuts.fit_result_.draws(name)
+        for j in range(a.shape[-1] if a.ndim == 3 else 1):
+            _agree(a[..., j] if a.ndim == 3 else a, b[..., j] if b.ndim == 3 else b)
+    assert gibbs.fit_result_.summary()["r_hat"].max() < 1.01
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(fit_intercept=True), "needs at least 2 observations besides the intercept"),
+    (dict(), "X fits y exactly"),
+])
+def test_jeffreys_refused_where_the_posterior_may_be_improper(kwargs, message):
+    from bayesreg.priors import Jeffreys
+
+    X, y = (np.array([[1.0], [2.0]]), np.array([1.0, 3.0])) if kwargs else (np.eye(3), np.arange(3.0))
+    for method in ("nuts", "gibbs", "map"):
+        with pytest.raises(ValueError, match=message):
+            BayesianLinearRegression(sigma=Jeffreys(), method=method, **kwargs).fit(X, y)
+    with pytest.raises(TypeError, match=r"tau=Jeffreys\(\): Jeffreys is a prior for sigma, not tau"):
+        BayesianLinearRegression(tau=Jeffreys(), method="map").fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")  # a deliberately tiny run
+def test_park_casella_priors_save_and_load(tmp_path):
+    from bayesreg.priors import Jeffreys, LassoLambda
+
+    data = simulate_regression(30, 3, seed=4)
+    est = BayesianLinearRegression(tau=LassoLambda(1.0, 1.78), sigma=Jeffreys(), scale_by_sigma=True, seed=0,
+                                   method="gibbs", num_warmup=100, num_samples=200, num_chains=2,
+                                   progress=False).fit(data.X, data.y)
+    loaded = bayesreg.load(est.save(tmp_path / "pc"))
+    assert (repr(loaded.sigma), repr(loaded.tau)) == ("Jeffreys()", "LassoLambda(1, 1.78)")
+    np.testing.assert_array_equal(loaded.fit_result_.draws("lambda"), est.fit_result_.draws("lambda"))
