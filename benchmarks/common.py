@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SMOKE = False
 
 
-def size(full: int, smoke: int) -> int:
+def size(full, smoke):
     """``full`` in a real run, ``smoke`` in a smoke run."""
     return smoke if SMOKE else full
 
