@@ -14,6 +14,56 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+# Run sizes: the issue's protocol by default; ``run.py --smoke`` shrinks them to check that every row
+# works (the numbers of a smoke run measure nothing).
+SMOKE = False
+
+
+def size(full, smoke):
+    """``full`` in a real run, ``smoke`` in a smoke run."""
+    return smoke if SMOKE else full
+
+
+def setup_bayesreg():
+    """Import bayesreg and set JAX up as a user's program would (``bayesreg.setup()`` where it exists);
+    JAX must compute in float64 for every tool alike."""
+    import bayesreg
+
+    if hasattr(bayesreg, "setup"):
+        bayesreg.setup()
+    import jax
+
+    if not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
+    return bayesreg
+
+
+def timed_runs(fns: dict[str, Callable[[int], object]], repeats: int) -> dict[str, list[tuple[float, object]]]:
+    """Call the functions in turn ``repeats`` times (so a busy machine slows every tool alike);
+    each tool's list of (wall seconds, result)."""
+    runs: dict[str, list[tuple[float, object]]] = {name: [] for name in fns}
+    for rep in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            result = fn(rep)
+            runs[name].append((time.perf_counter() - start, result))
+    return runs
+
+
+def mean_and_mcse(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and its Monte Carlo standard error (ArviZ) of every component of (chain, draw, ...)."""
+    from bayesreg._arviz import arviz
+
+    az = arviz()
+    draws = np.asarray(draws, dtype=np.float64)
+    mcse = az.mcse(az.convert_to_dataset({"x": draws}), method="mean")["x"].values
+    return draws.mean(axis=(0, 1)), np.asarray(mcse)
+
+
+def max_z(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """|mean_a - mean_b| / sqrt(mcse_a^2 + mcse_b^2) for every component."""
+    return np.abs(a[0] - b[0]) / np.sqrt(a[1] ** 2 + b[1] ** 2)
+
 
 def alternate(fns: dict[str, Callable[[int], object]], repeats: int) -> dict[str, float]:
     """Median wall time of each function, calling them in turn ``repeats`` times so that a
@@ -41,6 +91,16 @@ def row(case: str, tool: str, value: float, reference: str, ref_value: float, *,
     ratio = value / ref_value if higher_is_better else ref_value / value
     return {"case": case, "bayesreg": tool, "value": value, "reference": reference, "ref_value": ref_value,
             "unit": unit, "ratio": ratio, "note": note}
+
+
+def section(title: str, header: list[str], lines: list[list[str]], text: str = "") -> dict:
+    """A detail table of its own in RESULTS.md, after the summary table."""
+    return {"section": title, "header": header, "lines": lines, "text": text}
+
+
+def failure(what: str) -> dict:
+    """A check that failed (a peer that disagrees, ...): listed in RESULTS.md, and run.py exits 1."""
+    return {"failure": what}
 
 
 def run_fresh(script: str, *, env: dict | None = None, timeout: int = 900) -> dict:

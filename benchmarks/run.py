@@ -2,7 +2,11 @@
 same run (alternating, median of repeats), prints one ratio line per comparison, and writes
 ``benchmarks/RESULTS.md``.
 
-    python benchmarks/run.py [--repeats 3] [--cases nuts,replicates,lasso,mlp,conjugate]
+    python benchmarks/run.py [--repeats 3] [--cases nuts,xlaflag,replicates,lasso,mlp,conjugate] [--smoke]
+
+``--smoke`` runs every row with small sizes (few draws, few replicates, a small lasso grid) to check
+that it works and that the peers agree; its numbers measure nothing. See benchmarks/README.md for
+what each row measures.
 
 Ratios are "how many times better bayesreg is": time_reference / time_bayesreg for times,
 value_bayesreg / value_reference for rates (ESS/s, GFLOP/s).
@@ -23,8 +27,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bayesreg.io import atomic_write_text  # noqa: E402
 
-CASES = {"nuts": "bench_nuts", "replicates": "bench_replicates", "lasso": "bench_lasso", "mlp": "bench_mlp",
-         "conjugate": "bench_conjugate"}
+CASES = {"nuts": "bench_nuts", "xlaflag": "bench_xla_flag", "replicates": "bench_replicates", "lasso": "bench_lasso",
+         "mlp": "bench_mlp", "conjugate": "bench_conjugate"}
 
 
 def _versions() -> str:
@@ -49,20 +53,40 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
+def _section_lines(sec: dict) -> list[str]:
+    lines = [f"## {sec['section']}", ""]
+    if sec["text"]:
+        lines += [sec["text"], ""]
+    lines += ["| " + " | ".join(sec["header"]) + " |", "|" + " --- |" * len(sec["header"])]
+    return lines + ["| " + " | ".join(cells) + " |" for cells in sec["lines"]]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    parser.add_argument("--smoke", action="store_true", help="small sizes: check every row works")
     args = parser.parse_args(argv)
-    rows, failures = [], []
+    import common
+
+    common.SMOKE = args.smoke
+    common.setup_bayesreg()  # JAX set up once, the same flags for every tool in this process
+    rows, sections, failures = [], [], []
     for name in args.cases.split(","):
         try:
             module = importlib.import_module(CASES[name.strip()])
             for r in module.run(args.repeats):
-                rows.append(r)
-                print(f"{r['case']}: {r['bayesreg']} {r['value']:.4g} {r['unit']} vs {r['reference']} "
-                      f"{r['ref_value']:.4g} -> ratio {r['ratio']:.2f}x {r['note']}".rstrip(), flush=True)
+                if "failure" in r:
+                    failures.append(f"{name}: {r['failure']}")
+                    print(f"CHECK FAILED {name}: {r['failure']}", flush=True)
+                elif "section" in r:
+                    sections.append(r)
+                    print("\n".join(_section_lines(r)), flush=True)
+                else:
+                    rows.append(r)
+                    print(f"{r['case']}: {r['bayesreg']} {r['value']:.4g} {r['unit']} vs {r['reference']} "
+                          f"{r['ref_value']:.4g} -> ratio {r['ratio']:.2f}x {r['note']}".rstrip(), flush=True)
         except Exception as err:  # one failing case must not hide the others' results
             failures.append(f"{name}: {type(err).__name__}: {err}")
             print(f"case {name} failed: {err}", flush=True)
@@ -71,13 +95,16 @@ def main(argv=None) -> int:
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {_cpu()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; {_versions()}. OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}. "
-        f"Medians of {args.repeats} alternating runs. Ratio = how many times better bayesreg is.",
+        f"Medians of {args.repeats} alternating runs. Ratio = how many times better bayesreg is."
+        + (" SMOKE RUN: small sizes, the numbers measure nothing." if args.smoke else ""),
         "",
         "| case | bayesreg | value | reference | value | unit | ratio | note |",
         "| --- | --- | ---: | --- | ---: | --- | ---: | --- |",
     ]
     lines += [f"| {r['case']} | {r['bayesreg']} | {r['value']:.4g} | {r['reference']} | {r['ref_value']:.4g} | "
               f"{r['unit']} | {r['ratio']:.2f}x | {r['note']} |" for r in rows]
+    for sec in sections:
+        lines += ["", *_section_lines(sec)]
     if failures:
         lines += ["", "Failed cases:", *[f"- {f}" for f in failures]]
     atomic_write_text(args.out, "\n".join(lines) + "\n")
