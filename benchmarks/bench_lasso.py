@@ -71,13 +71,8 @@ def per_call(fn, budget=0.05):
 def run(repeats: int) -> list[dict]:
     from sklearn.linear_model import Lasso
 
-<<<<<<< HEAD
-    from bayesreg.datasets import load_diabetes_data, simulate_regression
-    from bayesreg.infer.lasso import lasso_map
-=======
     from bayesreg.datasets import simulate_regression
     from bayesreg.infer.lasso import lasso_map
->>>>>>> bench
 
     ns, ps = size((100, 1000, 20000), (100, 1000)), size((10, 100, 1000), (10, 100))
     lines, out, ratios = [], [], []
