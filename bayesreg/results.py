@@ -72,18 +72,29 @@ class PosteriorFit:
 
     # -- tables ------------------------------------------------------------------------
     def summary(self, var_names: Sequence[str] | None = None, *, hdi_prob: float = 0.94) -> pd.DataFrame:
-        """Mean, sd, median, HDI, MCSE, bulk/tail ESS and R-hat of each parameter."""
+        """Mean, sd, median, HDI, MCSE, bulk/tail ESS and R-hat of each parameter.
+
+        ArviZ computes the statistics and HDI; the MCSE, ESS and R-hat columns come from
+        :func:`~bayesreg.diagnostics.quick_diagnostics` (ArviZ's rank-normalised estimators,
+        vectorised), the very numbers the convergence warnings judge.
+        """
         az = arviz()
 
-        table = az.summary(self.idata, var_names=var_names, hdi_prob=hdi_prob,
-                           stat_funcs={"median": np.median}, extend=True,
-                           round_to="none")
+        table = az.summary(self.idata, var_names=var_names, hdi_prob=hdi_prob, kind="stats",
+                           stat_funcs={"median": np.median}, extend=True, round_to="none")
+        # rows are the selected variables in order, each flattened in C order, as quick_diagnostics'
+        names = list(dict.fromkeys(label.split("[", 1)[0] for label in table.index))
+        diagnostics = quick_diagnostics({name: self.idata.posterior[name].values for name in names}, mcse=True)
+        if len(diagnostics) != len(table):
+            raise RuntimeError(f"summary has {len(table)} rows but the diagnostics {len(diagnostics)}.")
+        for column in diagnostics.columns:
+            table[column] = diagnostics[column].values
         order = ["mean", "sd", "median"] + [c for c in table.columns if c.startswith("hdi_")]
         order += ["mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "r_hat"]
         return table[[c for c in order if c in table.columns]]
 
     def convergence_problems(self) -> list[str]:
-        """Divergences, split R-hat > 1.01, bulk or tail ESS < 100 per chain (as text)."""
+        """Divergences, rank-normalised R-hat > 1.01, bulk or tail ESS < 100 per chain (as text)."""
         return convergence_problems(quick_diagnostics(self.posterior), self.num_divergences, self.num_chains)
 
     def report(self, var_names: Sequence[str] | None = None) -> str:
