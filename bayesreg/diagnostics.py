@@ -11,7 +11,9 @@ fraction of the cost, and without importing ArviZ.
 
 from __future__ import annotations
 
+import itertools
 import warnings
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -214,28 +216,46 @@ def rank_diagnostics(x: np.ndarray, *, mcse: bool = True, relative: bool = False
     return out
 
 
-def _stack_components(draws: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
-    """Labels ``name`` or ``name[j]`` and one (chain, draw, component) array of all variables."""
-    labels, columns = [], []
+def component_labels(name: str, shape: tuple[int, ...], dims: Sequence[str] | None = None,
+                     coords: Mapping[str, Sequence] | None = None) -> list[str]:
+    """Labels of the scalar components of a variable whose draws have shape (chain, draw, *shape),
+    as ArviZ's summary writes them: ``name``, ``name[3]``, ``name[age]``, ``name[0, 1]``
+    (a dimension's coordinate values when ``dims`` names it and ``coords`` has it, else 0, 1, ...)."""
+    if not shape:
+        return [name]
+    dims, coords = list(dims or []), coords or {}
+    axes = [list(coords[dims[i]]) if i < len(dims) and dims[i] in coords else range(size)
+            for i, size in enumerate(shape)]
+    return [f"{name}[{', '.join(str(v) for v in index)}]" for index in itertools.product(*axes)]
+
+
+def _stack_components(draws: Mapping[str, np.ndarray],
+                      labels: Mapping[str, Sequence[str]] | None) -> tuple[list[str], np.ndarray]:
+    """Component labels and one (chain, draw, component) array of all variables."""
+    names, columns = [], []
     for name, value in draws.items():
         value = np.asarray(value, dtype=np.float64)
         if value.ndim < 2:
             raise ValueError(f"draws[{name!r}] must have shape (chain, draw, ...); got shape {value.shape}.")
-        flat = value.reshape(value.shape[:2] + (-1,))
-        scalar = value.ndim == 2
-        labels += [name] if scalar else [f"{name}[{j}]" for j in range(flat.shape[-1])]
-        columns.append(flat)
-    return labels, np.concatenate(columns, axis=-1)
+        given = (labels or {}).get(name)
+        names += list(given) if given is not None else component_labels(name, value.shape[2:])
+        columns.append(value.reshape(value.shape[:2] + (-1,)))
+    x = np.concatenate(columns, axis=-1)
+    if len(names) != x.shape[-1]:
+        raise ValueError(f"labels name {len(names)} components but the draws have {x.shape[-1]}.")
+    return names, x
 
 
-def quick_diagnostics(draws: dict[str, np.ndarray], *, mcse: bool = False) -> pd.DataFrame:
+def quick_diagnostics(draws: Mapping[str, np.ndarray], *, mcse: bool = False,
+                      labels: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
     """Bulk and tail ESS and rank-normalised R-hat (and, when ``mcse``, the MCSE of the mean
-    and sd) of every scalar component of (chain, draw, ...) arrays, one row each, labelled
-    ``name`` or ``name[j]`` with j the flat index: ArviZ's numbers (see :func:`rank_diagnostics`),
-    the ones the convergence warnings judge and ``PosteriorFit.summary`` prints."""
-    labels, x = _stack_components(draws)
+    and sd) of every scalar component of (chain, draw, ...) arrays, one row each: ArviZ's
+    numbers (see :func:`rank_diagnostics`), the ones the convergence warnings judge and
+    ``PosteriorFit.summary`` prints. Rows are labelled by ``labels[name]`` where given, else
+    as :func:`component_labels` (ArviZ's default coordinates)."""
+    index, x = _stack_components(draws, labels)
     diag = rank_diagnostics(x, mcse=mcse)
-    return pd.DataFrame({k: diag[k] for k in _COLUMNS if k in diag and k != "ess_mean"}, index=labels)
+    return pd.DataFrame({k: diag[k] for k in _COLUMNS if k in diag and k != "ess_mean"}, index=index)
 
 
 def warn_if_unconverged(problems: list[str], *, stacklevel: int = 3) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._arviz import arviz
-from .diagnostics import convergence_problems, quick_diagnostics
+from .diagnostics import component_labels, convergence_problems, quick_diagnostics
 
 
 class PosteriorFit:
@@ -21,12 +21,16 @@ class PosteriorFit:
     Building it (xarray objects, pointwise log-likelihoods and replicated data for every
     draw) costs more than sampling a small model, so a fit made by bayesreg builds it on
     first access to ``idata``; draws, summaries and convergence checks do not need it.
+    ``dims`` and ``coords`` (as for ``az.from_dict``) label the components in convergence
+    warnings as the summary table does, without building ``idata``.
     """
 
     def __init__(self, idata=None, settings: Mapping[str, Any] | None = None, *,
                  posterior: Mapping[str, np.ndarray] | None = None,
                  sample_stats: Mapping[str, np.ndarray] | None = None,
-                 build: Callable[[], Any] | None = None):
+                 build: Callable[[], Any] | None = None,
+                 dims: Mapping[str, Sequence[str]] | None = None,
+                 coords: Mapping[str, Sequence] | None = None):
         if idata is None and build is None:
             raise ValueError("PosteriorFit needs idata or a function that builds it.")
         self._idata = idata
@@ -36,8 +40,14 @@ class PosteriorFit:
             posterior = {name: idata.posterior[name].values for name in idata.posterior.data_vars}
             sample_stats = ({name: idata.sample_stats[name].values for name in idata.sample_stats.data_vars}
                             if "sample_stats" in idata.groups() else {})
+        if idata is not None:
+            dims = {name: list(idata.posterior[name].dims[2:]) for name in idata.posterior.data_vars}
+            coords = {dim: idata.posterior[dim].values.tolist() for dim in idata.posterior.dims}
         self.posterior = dict(posterior)
         self.sample_stats = dict(sample_stats or {})
+        # component labels as ArviZ's summary writes them, so warnings name what the table shows
+        self._labels = {name: component_labels(name, np.shape(value)[2:], (dims or {}).get(name), coords)
+                        for name, value in self.posterior.items()}
 
     # -- access ------------------------------------------------------------------------
     @property
@@ -95,7 +105,8 @@ class PosteriorFit:
 
     def convergence_problems(self) -> list[str]:
         """Divergences, rank-normalised R-hat > 1.01, bulk or tail ESS < 100 per chain (as text)."""
-        return convergence_problems(quick_diagnostics(self.posterior), self.num_divergences, self.num_chains)
+        return convergence_problems(quick_diagnostics(self.posterior, labels=self._labels), self.num_divergences,
+                                    self.num_chains)
 
     def report(self, var_names: Sequence[str] | None = None) -> str:
         """The summary table as text, with divergences and any convergence problems."""
@@ -149,7 +160,7 @@ def _from_draws(cls, draws, *, posterior_predictive=None, log_likelihood=None,
                             dims=dims, coords=coords, attrs=meta, **groups)
 
     return cls(settings={**settings, **(attrs or {})}, posterior=draws.samples, sample_stats=draws.stats,
-               build=build)
+               build=build, dims=dims, coords=coords)
 
 
 PosteriorFit.from_draws = classmethod(_from_draws)

@@ -139,12 +139,20 @@ def test_warnings_print_the_numbers_of_the_summary_table():
         np.testing.assert_allclose(table[key].values, arviz_table[key].values, rtol=1e-10, err_msg=key)
 
 
-def test_summary_rows_follow_coordinates_and_var_names():
+def test_summary_rows_and_warning_labels_follow_coordinates():
     rng = np.random.default_rng(12)
-    posterior = {"w": rng.standard_normal((4, 1000, 3)), "sigma": rng.standard_normal((4, 1000))}
-    fit = PosteriorFit(posterior=posterior, build=lambda: az.from_dict(
-        posterior=posterior, dims={"w": ["feature"]}, coords={"feature": ["age", "bmi", "bp"]}))
+    w = rng.standard_normal((4, 1000, 3))
+    w[3, :, 1] *= 3.0                                       # R-hat 1.1 for w[bmi]
+    posterior = {"w": w, "sigma": rng.standard_normal((4, 1000)), "M": rng.standard_normal((4, 1000, 2, 2))}
+    dims, coords = {"w": ["feature"]}, {"feature": ["age", "bmi", "bp"]}
+    fit = PosteriorFit(posterior=posterior, dims=dims, coords=coords,
+                       build=lambda: az.from_dict(posterior=posterior, dims=dims, coords=coords))
+    assert "worst w[bmi]:" in fit.convergence_problems()[0]
     table = fit.summary(var_names=["sigma", "w"])
     assert list(table.index) == ["sigma", "w[age]", "w[bmi]", "w[bp]"]
-    expected = [float(az.rhat(posterior["sigma"]))] + [float(az.rhat(posterior["w"][..., j])) for j in range(3)]
+    expected = [float(az.rhat(posterior["sigma"]))] + [float(az.rhat(w[..., j])) for j in range(3)]
     np.testing.assert_allclose(table["r_hat"].values, expected, rtol=1e-10)
+    assert list(fit.summary().index) == list(quick_diagnostics(posterior, labels=fit._labels).index) == [
+        "w[age]", "w[bmi]", "w[bp]", "sigma", "M[0, 0]", "M[0, 1]", "M[1, 0]", "M[1, 1]"]
+    # a fit read back from an InferenceData takes its labels from there
+    assert fit._labels == PosteriorFit(fit.idata)._labels
