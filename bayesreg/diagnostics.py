@@ -197,7 +197,7 @@ def rank_diagnostics(x: np.ndarray, *, mcse: bool = True, relative: bool = False
         out["r_hat"][valid] = np.where(folded > bulk, folded, bulk)  # Python's max(bulk, folded)
     if n_draw % 2:                                          # the split dropped each chain's middle draw
         s = np.sort(xv.reshape(k, -1), axis=-1)
-    series = [z_bulk, *(_split_chains((xv <= _quantile(s, p)[:, None, None]).astype(float)) for p in (0.05, 0.95))]
+    series = [z_bulk, *((split <= _quantile(s, p)[:, None, None]).astype(float) for p in (0.05, 0.95))]
     if mcse:
         dev2 = (xv - xv.mean(axis=(1, 2))[:, None, None]) ** 2
         series += [split, _split_chains(dev2)]
