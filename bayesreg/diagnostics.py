@@ -3,7 +3,7 @@
 One implementation of ArviZ's rank-normalised diagnostics (Vehtari et al. 2021, as in
 ``arviz.stats.diagnostics`` 0.23: ``_rhat_rank``, ``_ess_bulk``, ``_ess_tail``, ``_ess_mean``,
 ``_mcse_mean``, ``_mcse_sd``), vectorised over all scalar components of (chain, draw, component)
-draws. ArviZ computes them one component at a time through xarray (about 8 ms per component);
+draws. ArviZ computes them one component at a time through xarray (several ms per component);
 here every step (ranks, FFT autocovariance, Geyer's truncation) runs on all components at once,
 so the convergence warnings of every fit and the summary table print the same numbers at a
 fraction of the cost, and without importing ArviZ.
@@ -262,11 +262,6 @@ def warn_if_unconverged(problems: list[str], *, stacklevel: int = 3) -> None:
     """One :class:`ConvergenceWarning` per problem, pointing at the user's call."""
     for message in problems:
         warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel)
-
-
-def ess_mean(draws: np.ndarray) -> float:
-    """ESS of the mean of (chain, draw) draws (split chains, as ``az.ess(method="mean")``)."""
-    return float(rank_diagnostics(_as_chain_draw(draws, "draws")[..., None])["ess_mean"][0])
 
 
 def mcse_of_mean(draws: np.ndarray) -> float:
