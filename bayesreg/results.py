@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._arviz import arviz
-from .diagnostics import convergence_problems, quick_diagnostics
+from .diagnostics import component_labels, convergence_problems, quick_diagnostics
 
 
 class PosteriorFit:
@@ -21,12 +21,16 @@ class PosteriorFit:
     Building it (xarray objects, pointwise log-likelihoods and replicated data for every
     draw) costs more than sampling a small model, so a fit made by bayesreg builds it on
     first access to ``idata``; draws, summaries and convergence checks do not need it.
+    ``dims`` and ``coords`` (as for ``az.from_dict``) label the components in convergence
+    warnings as the summary table does, without building ``idata``.
     """
 
     def __init__(self, idata=None, settings: Mapping[str, Any] | None = None, *,
                  posterior: Mapping[str, np.ndarray] | None = None,
                  sample_stats: Mapping[str, np.ndarray] | None = None,
-                 build: Callable[[], Any] | None = None):
+                 build: Callable[[], Any] | None = None,
+                 dims: Mapping[str, Sequence[str]] | None = None,
+                 coords: Mapping[str, Sequence] | None = None):
         if idata is None and build is None:
             raise ValueError("PosteriorFit needs idata or a function that builds it.")
         self._idata = idata
@@ -36,8 +40,14 @@ class PosteriorFit:
             posterior = {name: idata.posterior[name].values for name in idata.posterior.data_vars}
             sample_stats = ({name: idata.sample_stats[name].values for name in idata.sample_stats.data_vars}
                             if "sample_stats" in idata.groups() else {})
+        if idata is not None:
+            dims = {name: list(idata.posterior[name].dims[2:]) for name in idata.posterior.data_vars}
+            coords = {dim: idata.posterior[dim].values.tolist() for dim in idata.posterior.dims}
         self.posterior = dict(posterior)
         self.sample_stats = dict(sample_stats or {})
+        # component labels as ArviZ's summary writes them, so warnings name what the table shows
+        self._labels = {name: component_labels(name, np.shape(value)[2:], (dims or {}).get(name), coords)
+                        for name, value in self.posterior.items()}
 
     # -- access ------------------------------------------------------------------------
     @property
@@ -72,19 +82,31 @@ class PosteriorFit:
 
     # -- tables ------------------------------------------------------------------------
     def summary(self, var_names: Sequence[str] | None = None, *, hdi_prob: float = 0.94) -> pd.DataFrame:
-        """Mean, sd, median, HDI, MCSE, bulk/tail ESS and R-hat of each parameter."""
+        """Mean, sd, median, HDI, MCSE, bulk/tail ESS and R-hat of each parameter.
+
+        ArviZ computes the statistics and HDI; the MCSE, ESS and R-hat columns come from
+        :func:`~bayesreg.diagnostics.quick_diagnostics` (ArviZ's rank-normalised estimators,
+        vectorised), the very numbers the convergence warnings judge.
+        """
         az = arviz()
 
-        table = az.summary(self.idata, var_names=var_names, hdi_prob=hdi_prob,
-                           stat_funcs={"median": np.median}, extend=True,
-                           round_to="none")
+        table = az.summary(self.idata, var_names=var_names, hdi_prob=hdi_prob, kind="stats",
+                           stat_funcs={"median": np.median}, extend=True, round_to="none")
+        # rows are the selected variables in order, each flattened in C order, as quick_diagnostics'
+        names = list(dict.fromkeys(label.split("[", 1)[0] for label in table.index))
+        diagnostics = quick_diagnostics({name: self.idata.posterior[name].values for name in names}, mcse=True)
+        if len(diagnostics) != len(table):
+            raise RuntimeError(f"summary has {len(table)} rows but the diagnostics {len(diagnostics)}.")
+        for column in diagnostics.columns:
+            table[column] = diagnostics[column].values
         order = ["mean", "sd", "median"] + [c for c in table.columns if c.startswith("hdi_")]
         order += ["mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "r_hat"]
         return table[[c for c in order if c in table.columns]]
 
     def convergence_problems(self) -> list[str]:
-        """Divergences, split R-hat > 1.01, bulk or tail ESS < 100 per chain (as text)."""
-        return convergence_problems(quick_diagnostics(self.posterior), self.num_divergences, self.num_chains)
+        """Divergences, rank-normalised R-hat > 1.01, bulk or tail ESS < 100 per chain (as text)."""
+        return convergence_problems(quick_diagnostics(self.posterior, labels=self._labels), self.num_divergences,
+                                    self.num_chains)
 
     def report(self, var_names: Sequence[str] | None = None) -> str:
         """The summary table as text, with divergences and any convergence problems."""
@@ -138,7 +160,7 @@ def _from_draws(cls, draws, *, posterior_predictive=None, log_likelihood=None,
                             dims=dims, coords=coords, attrs=meta, **groups)
 
     return cls(settings={**settings, **(attrs or {})}, posterior=draws.samples, sample_stats=draws.stats,
-               build=build)
+               build=build, dims=dims, coords=coords)
 
 
 PosteriorFit.from_draws = classmethod(_from_draws)

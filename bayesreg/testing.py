@@ -11,19 +11,20 @@ def assert_within_mcse(draws: ArrayLike, expected: float, *, z: float = 4.0,
                        min_ess: float = 400.0, label: str = "mean") -> None:
     """Fail if |mean(draws) - expected| > z * MCSE; ``draws`` has shape (chain, draw).
 
-    The MCSE is sd / sqrt(ESS) with NumPyro's multi-chain ESS. At z = 4 a correct
-    sampler fails about once in 16,000 checks. Too small an ESS fails too: the MCSE
-    itself is then unreliable.
+    The MCSE is sd / sqrt(ESS) with ArviZ's ESS of the mean (split chains; the
+    implementation in :mod:`bayesreg.diagnostics`, as ``az.mcse(method="mean")``). At
+    z = 4 a correct sampler fails about once in 16,000 checks. Too small an ESS fails too:
+    the MCSE itself is then unreliable.
     """
-    from numpyro.diagnostics import effective_sample_size
+    from .diagnostics import rank_diagnostics
 
     draws = np.asarray(draws, dtype=np.float64)
     if draws.ndim == 1:
         draws = draws[None, :]
-    ess = float(effective_sample_size(draws))
+    diagnostics = rank_diagnostics(draws[..., None])
+    ess, mcse = float(diagnostics["ess_mean"][0]), float(diagnostics["mcse_mean"][0])
     if not ess >= min_ess:
         raise AssertionError(f"ESS = {ess:.0f} < {min_ess:.0f}: too few effective draws to trust the MCSE")
-    mcse = float(draws.std(ddof=1) / np.sqrt(ess))
     err = abs(float(draws.mean()) - expected)
     if not err <= z * mcse:
         raise AssertionError(

@@ -52,7 +52,7 @@ def test_posterior_expected_mse_decomposition_and_minimiser():
 def test_compare_estimators_on_simulated_data():
     data = simulate_regression(60, 4, n_nonzero=2, sigma=1.0, seed=1)
     table, fits = compare_estimators(data.X[:40], data.y[:40], data.X[40:], data.y[40:], tau=0.5, sigma=1.0,
-                                     num_warmup=500, num_samples=500, progress=False)
+                                     num_warmup=500, num_samples=1000, progress=False)
     assert list(table.index[:3]) == ["w_MAP", "posterior mean", "posterior median"]
     X_test, y_test = data.X[40:], data.y[40:]
     nuts, map_fit = fits["nuts"], fits["map"]

@@ -6,19 +6,18 @@ and the largest |z| seen is reported, so a sampler whose errors sit near the edg
 
 import numpy as np
 import pytest
-from numpyro.diagnostics import effective_sample_size
 from references import laplace_grid_moments
 
 from bayesreg import BayesianLinearRegression, GaussianMean
 from bayesreg.datasets import simulate_gaussian_mean, simulate_regression
+from bayesreg.diagnostics import mcse_of_mean
 
 pytestmark = pytest.mark.slow
 SEEDS = range(20)
 
 
 def _z(draws, expected):
-    ess = float(effective_sample_size(draws))
-    return (draws.mean() - expected) / (draws.std(ddof=1) / np.sqrt(ess))
+    return (draws.mean() - expected) / mcse_of_mean(draws)
 
 
 def test_gaussian_mean_nuts_over_20_seeds():
@@ -81,7 +80,7 @@ def _blackjax_draws(X, y, static, hyper, *, seed, num_chains=4, num_warmup=1000,
 
 def _agree(a, b, label, z=4.5):
     """Means of two independent samplers' draws agree within their combined MCSE."""
-    se = [np.std(x, ddof=1) / np.sqrt(float(effective_sample_size(x))) for x in (a, b)]
+    se = [mcse_of_mean(x) for x in (a, b)]
     gap = abs(a.mean() - b.mean())
     assert gap <= z * np.hypot(*se), (label, a.mean(), b.mean(), se)
 

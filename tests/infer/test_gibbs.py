@@ -4,12 +4,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from numpyro.diagnostics import effective_sample_size
 from references import laplace_grid_moments
 
 import bayesreg
 from bayesreg import BayesianLinearRegression, HalfNormal, InverseGamma
 from bayesreg.datasets import load_diabetes_data, simulate_regression
+from bayesreg.diagnostics import mcse_of_mean
 from bayesreg.infer.gibbs import (
     gibbs_data,
     inverse_gaussian,
@@ -75,7 +75,7 @@ def test_gibbs_matches_quadrature(p, tau, loc):
 
 def _agree(a, b, z=4.0):
     """Two samplers' means agree within their combined Monte Carlo error."""
-    se = [np.std(x, ddof=1) / np.sqrt(float(effective_sample_size(x))) for x in (a, b)]
+    se = [mcse_of_mean(x) for x in (a, b)]
     gap = abs(a.mean() - b.mean())
     assert gap <= z * np.hypot(*se), (a.mean(), b.mean(), se)
 
