@@ -166,3 +166,15 @@ def test_summary_rows_and_warning_labels_follow_coordinates():
         "w[age]", "w[bmi]", "w[bp]", "sigma", "M[0, 0]", "M[0, 1]", "M[1, 0]", "M[1, 1]"]
     # a fit read back from an InferenceData takes its labels from there
     assert fit._labels == PosteriorFit(fit.idata)._labels
+
+
+def test_components_split_over_threads_give_the_same_numbers():
+    """Many components are split over threads; each component's numbers must not change."""
+    from bayesreg.diagnostics import rank_diagnostics
+
+    x = np.random.default_rng(7).standard_normal((3, 200, 70)).cumsum(axis=1)
+    whole = rank_diagnostics(x)
+    for j in (0, 33, 69):
+        alone = rank_diagnostics(x[..., j:j + 1])
+        for key, value in whole.items():
+            np.testing.assert_array_equal(value[j:j + 1], alone[key], err_msg=key)
