@@ -188,6 +188,16 @@ def ensure_setup() -> None:
             del _state["calling"]
 
 
+def versions() -> dict:
+    """The versions a result depends on: bayesreg, JAX, NumPyro (for provenance)."""
+    import jax
+    import numpyro
+
+    from ._version import __version__
+
+    return {"bayesreg": __version__, "jax": jax.__version__, "numpyro": numpyro.__version__}
+
+
 def backend_info() -> dict:
     """The back-end settings in force: what a fit's draws depend on besides the seed and the data.
 

@@ -95,6 +95,16 @@ class MultivariateNormal:
         return self.mean + z @ chol.T
 
 
+def _linear_normal_system(X, y, *, loc, tau, sigma):
+    """Precision A = X'X / sigma^2 + I / tau^2 and b = X'y / sigma^2 + loc / tau^2 of the
+    linear-Normal posterior (Bishop, PRML eq. 3.50-51), over any leading batch axes of X and y."""
+    n_features = X.shape[-1]
+    loc = np.broadcast_to(np.asarray(loc, dtype=np.float64), (n_features,))
+    precision = np.einsum("...ni,...nj->...ij", X, X) / sigma**2 + np.eye(n_features) / tau**2
+    rhs = np.einsum("...ni,...n->...i", X, y) / sigma**2 + loc / tau**2
+    return precision, rhs
+
+
 def linear_normal_posterior(X: NDArray[np.float64], y: NDArray[np.float64], *, loc, tau: float,
                             sigma: float) -> MultivariateNormal:
     """Posterior of w for y ~ N(Xw, sigma^2 I), w ~ N(loc, tau^2 I) (Bishop, PRML eq. 3.50-51).
@@ -105,11 +115,16 @@ def linear_normal_posterior(X: NDArray[np.float64], y: NDArray[np.float64], *, l
     """
     from scipy import linalg
 
-    n_features = X.shape[1]
-    loc = np.broadcast_to(np.asarray(loc, dtype=np.float64), (n_features,))
-    precision = X.T @ X / sigma**2 + np.eye(n_features) / tau**2
-    rhs = X.T @ y / sigma**2 + loc / tau**2
+    precision, rhs = _linear_normal_system(X, y, loc=loc, tau=tau, sigma=sigma)
     factor = linalg.cho_factor(precision, lower=True)
     mean = linalg.cho_solve(factor, rhs)
-    cov = linalg.cho_solve(factor, np.eye(n_features))
+    cov = linalg.cho_solve(factor, np.eye(len(rhs)))
     return MultivariateNormal(mean=mean, cov=(cov + cov.T) / 2)
+
+
+def linear_normal_mean(X: NDArray[np.float64], y: NDArray[np.float64], *, loc=0.0, tau: float,
+                       sigma: float) -> NDArray[np.float64]:
+    """The posterior mean (= mode, the ridge solution) of :func:`linear_normal_posterior` for a
+    batch of data sets: X of shape (..., n, p), y of shape (..., n); returns (..., p)."""
+    precision, rhs = _linear_normal_system(X, y, loc=loc, tau=tau, sigma=sigma)
+    return np.linalg.solve(precision, rhs[..., None])[..., 0]

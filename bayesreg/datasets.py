@@ -70,6 +70,13 @@ def simulate_regression(n_samples: int, n_features: int, *, n_nonzero: int | Non
                           true_coef=w)
 
 
+def shuffled_split(n: int, sizes, *, seed: int) -> list[np.ndarray]:
+    """Indices of a seeded shuffle of ``range(n)`` cut into parts of the given ``sizes`` (counts),
+    then the rest: ``test, train = shuffled_split(n, [n_test], seed=0)``. The package's one
+    held-out split (``bayesreg compare``, ``naive-bayes``, ``gaussian-mean`` and the MLP's data)."""
+    return np.split(np.random.default_rng(seed).permutation(n), np.cumsum(sizes))
+
+
 def ols_residual_sd(X, y, *, fit_intercept: bool = True) -> float:
     """Residual standard deviation of ordinary least squares (with an intercept column when
     ``fit_intercept``), on n - p degrees of freedom: a plug-in value for a fixed sigma."""

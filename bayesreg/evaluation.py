@@ -21,6 +21,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ._validation import check_1d, check_2d, check_X_y
+from .likelihood import center
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,6 @@ class Estimate:
 
     mean: float
     se: float
-
-    def interval(self, z: float = 1.96) -> tuple[float, float]:
-        return self.mean - z * self.se, self.mean + z * self.se
 
     def __repr__(self) -> str:
         return f"{self.mean:.6g} ± {self.se:.2g}"
@@ -103,7 +101,7 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
                                     num_chains=num_chains, seed=seed, progress=progress, **common).fit(X_train, y_train)
     w = nuts.fit_result_.draws("w")
     sigma_draws = nuts.fit_result_.draws("sigma") if "sigma" in nuts.fit_result_.posterior else nuts._noise_var() ** 0.5
-    Xc = X_train - X_train.mean(axis=0) if fit_intercept else X_train
+    Xc, _, _, _ = center(X_train, y_train, fit_intercept=fit_intercept)
     M = Xc.T @ Xc / Xc.shape[0]
     flat = w.reshape(-1, w.shape[-1])
     median = np.median(flat, axis=0)

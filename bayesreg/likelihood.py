@@ -12,6 +12,18 @@ import numpy as np
 MAX_POINTWISE = 4_000_000  # elements of a (chain, draw, n) array: 32 MB in float64
 
 
+def center(X, y, *, fit_intercept: bool):
+    """(Xc, yc, x_mean, y_mean): X and y centred when ``fit_intercept``, else as they are.
+
+    Centring integrates a flat-prior intercept out of a Normal likelihood (its posterior
+    given w is then N(ybar - xbar'w, sigma^2 / n)); every path that fits an intercept
+    centres here, so they agree on what the intercept is."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
+    y_mean = float(y.mean()) if fit_intercept else 0.0
+    return X - x_mean, y - y_mean, x_mean, y_mean
+
+
 def sufficient_statistics(X, y) -> dict[str, np.ndarray]:
     """G = X'X, c = X'y, yy = y'y and n: all a Normal likelihood needs of the data.
 

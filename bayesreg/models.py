@@ -7,10 +7,12 @@ and ArviZ's groups line up. Hyperparameters are keyword-only; with the observati
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints
+from numpyro.handlers import seed, trace
 
 
 def gaussian_mean(x=None, *, sigma, tau, loc=0.0, n=None):
@@ -129,3 +131,12 @@ def linear_regression_gram(
     rss = yy - 2.0 * w @ c + w @ G @ w
     n_eff = n - 1 if (centered and sigma_prior is not None) else n
     numpyro.factor("likelihood", -n_eff * jnp.log(sigma) - rss / (2.0 * sigma**2))
+
+
+def latent_sites(model, kwargs) -> dict:
+    """The latent (unobserved) sample sites of one trace of ``model(**kwargs)``, by name.
+
+    Seeded with a fixed key: what callers read is static (shapes, supports, distributions),
+    which is how the samplers and the optimiser learn a model's parameters."""
+    tr = trace(seed(model, jax.random.key(0))).get_trace(**kwargs)
+    return {name: site for name, site in tr.items() if site["type"] == "sample" and not site["is_observed"]}

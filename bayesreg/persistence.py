@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ._arviz import arviz
-from ._version import __version__
+from .config import versions
 from .conjugate import MultivariateNormal
 from .exceptions import ModelFileError
 from .infer.lasso import LassoSolution
@@ -49,7 +49,7 @@ def _meta(est) -> dict:
         "y_mean": est._y_mean,
         "coef": est.coef_,
         "intercept": est.intercept_,
-        "versions": _versions(),
+        "versions": versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     result = est.fit_result_
@@ -67,13 +67,6 @@ def _meta(est) -> dict:
         meta["posterior_file"] = "posterior.nc"
         meta["settings"] = dict(result.settings)
     return to_jsonable(meta)
-
-
-def _versions() -> dict:
-    import jax
-    import numpyro
-
-    return {"bayesreg": __version__, "jax": jax.__version__, "numpyro": numpyro.__version__}
 
 
 def save(est, path: str | os.PathLike[str]) -> Path:

@@ -21,9 +21,6 @@ class ScalePrior:
     def __post_init__(self) -> None:
         object.__setattr__(self, "scale", check_positive(self.scale, f"{type(self).__name__}.scale"))
 
-    def to_numpyro(self, scale):
-        raise NotImplementedError
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.scale:g})"
 
@@ -34,10 +31,6 @@ class HalfNormal(ScalePrior):
 
     family = "halfnormal"
 
-    def to_numpyro(self, scale):
-        import numpyro.distributions as dist
-
-        return dist.HalfNormal(scale)
 
 
 @dataclass(frozen=True, repr=False)
@@ -46,10 +39,6 @@ class HalfCauchy(ScalePrior):
 
     family = "halfcauchy"
 
-    def to_numpyro(self, scale):
-        import numpyro.distributions as dist
-
-        return dist.HalfCauchy(scale)
 
 
 @dataclass(frozen=True)

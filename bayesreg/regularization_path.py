@@ -20,6 +20,7 @@ from ._validation import check_positive, check_X_y
 from .config import ensure_setup
 from .estimators.linear_regression import BayesianLinearRegression
 from .infer.lasso import lasso_map
+from .likelihood import center
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,7 @@ def regularization_path(
                                     num_warmup=num_warmup, num_samples=num_samples,
                                     num_chains=num_chains, seed=seed, progress=False)
     loc_vec = base._loc_vector(X.shape[1])
-    Xc = X - X.mean(axis=0) if fit_intercept else X
-    yc = y - y.mean() if fit_intercept else y
+    Xc, yc, _, _ = center(X, y, fit_intercept=fit_intercept)
     gram = (Xc.T @ Xc, Xc.T @ yc)
     maps, means, sds = [], [], []
     previous = None

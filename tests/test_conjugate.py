@@ -117,3 +117,14 @@ def test_bad_data_is_rejected_by_every_method(x, message):
                    model.find_map, model.sample):
         with pytest.raises(ValueError, match=message):
             method(x)
+
+
+def test_batched_ridge_mean_equals_the_posterior_mean_of_each_data_set():
+    from bayesreg.conjugate import linear_normal_mean, linear_normal_posterior
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(4, 6, 8)), rng.normal(size=(4, 6))  # p > n too
+    batched = linear_normal_mean(X, y, tau=0.7, sigma=1.3)
+    for r in range(4):
+        np.testing.assert_allclose(batched[r], linear_normal_posterior(X[r], y[r], loc=0.0, tau=0.7, sigma=1.3).mean,
+                                   rtol=1e-10, atol=1e-12)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
-from ..io import to_jsonable, write_json
+from ..io import write_json
 
 
 def _number(text: str, kind, ok, requirement: str):
@@ -64,14 +62,11 @@ def add_nuts_options(parser: argparse.ArgumentParser, *, num_chains: int = 4, de
 
 def provenance(args: argparse.Namespace) -> dict[str, Any]:
     """What produced a result: command line, package versions, time."""
-    import jax
-    import numpyro
+    from ..config import versions
 
     return {
         "command": "bayesreg " + " ".join(sys.argv[1:]) if sys.argv else args.command,
-        "bayesreg": __version__,
-        "jax": jax.__version__,
-        "numpyro": numpyro.__version__,
+        **versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -96,5 +91,3 @@ def finish(args: argparse.Namespace, results: dict[str, Any], figures: dict[str,
     return 0
 
 
-def dumps(obj: Any) -> str:
-    return json.dumps(to_jsonable(obj), indent=2)

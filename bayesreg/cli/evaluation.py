@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from ._common import add_nuts_options, add_output_options, finish, fraction, positive_float
 
 
@@ -87,16 +85,15 @@ def _run_gaussian_mean(args):
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from ..datasets import load_regression_data, ols_residual_sd
+    from ..datasets import load_regression_data, ols_residual_sd, shuffled_split
     from ..evaluation import compare_estimators
     from ..tables import format_table
 
     data = load_regression_data(args.data, target=args.target)
-    order = np.random.default_rng(args.seed).permutation(len(data.y))
     n_test = int(round(args.test_size * len(data.y)))
     if n_test < 2 or len(data.y) - n_test <= data.X.shape[1]:
         raise ValueError(f"--test-size {args.test_size} leaves too few training or test rows for {data.source}.")
-    test, train = order[:n_test], order[n_test:]
+    test, train = shuffled_split(len(data.y), [n_test], seed=args.seed)
     X_tr, y_tr, X_te, y_te = data.X[train], data.y[train], data.X[test], data.y[test]
     if args.sigma == "ols":
         sigma = ols_residual_sd(X_tr, y_tr, fit_intercept=args.fit_intercept)

@@ -56,8 +56,10 @@ def _split(x: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.n
             f"--data has {x.size} value(s): too few to hold out a fraction {test_size} "
             "for the predictive comparison; need at least 3."
         )
-    order = np.random.default_rng(seed).permutation(x.size)
-    return x[order[n_test:]], x[order[:n_test]]
+    from ..datasets import shuffled_split
+
+    test, train = shuffled_split(x.size, [n_test], seed=seed)
+    return x[train], x[test]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
     from sklearn.naive_bayes import BernoulliNB
 
-    from ..datasets import load_digit_images
+    from ..datasets import load_digit_images, shuffled_split
     from ..estimators.naive_bayes import (
         BernoulliNaiveBayes,
         binarize,
@@ -64,9 +64,7 @@ def run(args: argparse.Namespace) -> int:
     threshold = max_pixel / 2 if args.threshold is None else args.threshold
     keep = np.isin(y, args.classes)
     Xb, yb = binarize(X[keep], threshold), (y[keep] == args.classes[1]).astype(int)
-    order = np.random.default_rng(args.seed).permutation(yb.size)
-    n_test = max(1, int(round(args.test_size * yb.size)))
-    test, train = order[:n_test], order[n_test:]
+    test, train = shuffled_split(yb.size, [max(1, int(round(args.test_size * yb.size)))], seed=args.seed)
     model = BernoulliNaiveBayes(alpha=args.alpha).fit(Xb[train], yb[train])
     ref = BernoulliNB(alpha=args.alpha, force_alpha=True).fit(Xb[train], yb[train])
     b, w = model.linear_coefficients()

@@ -165,11 +165,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         n_samples, n_features = X.shape
         self.n_features_in_ = n_features
         loc = self._loc_vector(n_features)
-        if self.fit_intercept:
-            self._x_mean, self._y_mean = X.mean(axis=0), float(y.mean())
-        else:
-            self._x_mean, self._y_mean = np.zeros(n_features), 0.0
-        Xc, yc = X - self._x_mean, y - self._y_mean
+        Xc, yc, self._x_mean, self._y_mean = likelihood.center(X, y, fit_intercept=bool(self.fit_intercept))
         if sigma_family == "jeffreys":
             self._check_jeffreys(Xc, yc)
         self._n_samples = n_samples

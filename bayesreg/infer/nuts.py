@@ -16,22 +16,17 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 from numpyro.distributions.transforms import biject_to
-from numpyro.handlers import seed, trace
 from numpyro.infer.hmc import hmc
 from numpyro.infer.util import constrain_fn, potential_energy
 
+from ..models import latent_sites
 from .mcmc import MCMCDraws, MCMCSettings, run_chains, run_chains_batched
 
 
 def _latent_shapes(model, kwargs) -> dict[str, tuple]:
-    """Unconstrained shapes of the latent sites, from one trace (shapes are static)."""
-    tr = trace(seed(model, jax.random.key(0))).get_trace(**kwargs)
-    shapes = {}
-    for name, site in tr.items():
-        if site["type"] == "sample" and not site["is_observed"]:
-            value = biject_to(site["fn"].support).inv(site["value"])
-            shapes[name] = tuple(value.shape)
-    return shapes
+    """Unconstrained shapes of the latent sites (shapes are static)."""
+    return {name: tuple(biject_to(site["fn"].support).inv(site["value"]).shape)
+            for name, site in latent_sites(model, kwargs).items()}
 
 
 class NUTSKernel:

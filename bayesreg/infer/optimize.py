@@ -16,26 +16,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
-from numpyro.handlers import seed, trace
 from numpyro.infer.util import constrain_fn, log_density, unconstrain_fn
 from scipy import optimize
 
 from ..config import ensure_setup
+from ..models import latent_sites
 from ..results import MAPEstimate
 
 
 def _initial_values(model, kwargs) -> dict[str, jnp.ndarray]:
     """A starting point: the prior median of every latent site (via its support)."""
-    tr = trace(seed(model, jax.random.key(0))).get_trace(**kwargs)
     init = {}
-    for name, site in tr.items():
-        if site["type"] == "sample" and not site["is_observed"]:
-            fn = site["fn"]
-            try:
-                value = fn.icdf(0.5 * jnp.ones(fn.shape()))
-            except (NotImplementedError, ImportError):  # Gamma-family icdf needs tensorflow_probability
-                value = site["value"]
-            init[name] = jnp.broadcast_to(value, jnp.shape(site["value"]))
+    for name, site in latent_sites(model, kwargs).items():
+        fn = site["fn"]
+        try:
+            value = fn.icdf(0.5 * jnp.ones(fn.shape()))
+        except (NotImplementedError, ImportError):  # Gamma-family icdf needs tensorflow_probability
+            value = site["value"]
+        init[name] = jnp.broadcast_to(value, jnp.shape(site["value"]))
     return init
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import load_digit_images
+from ..datasets import load_digit_images, shuffled_split
 
 SCALINGS = ("centered", "unit", "standardize")
 N_PIXELS = 784
@@ -171,8 +171,7 @@ def load_split(data: str = "mnist5k", *, n_val: int | float = 0.2, n_test: int |
     k_val, k_test = count(n_val), count(n_test)
     if k_val < 1 or k_val + k_test >= n:
         raise ValueError(f"cannot hold out {k_val} validation and {k_test} test examples from {n}.")
-    order = np.random.default_rng(seed).permutation(n)
-    val, test, train = order[:k_val], order[k_val:k_val + k_test], order[k_val + k_test:]
+    val, test, train = shuffled_split(n, [k_val, k_test], seed=seed)
     scaler = Scaler(scaling, max_value).fit(X[train])
     return Split(X_train=scaler.transform(X[train], dtype), y_train=y[train],
                  X_val=scaler.transform(X[val], dtype), y_val=y[val],

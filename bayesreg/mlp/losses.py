@@ -134,7 +134,3 @@ class SquaredError:
 
     def __repr__(self) -> str:
         return f"SquaredError(convention={self.convention!r})"
-
-
-LOSSES = {"softmax_cross_entropy": SoftmaxCrossEntropy, "binary_cross_entropy": BinaryCrossEntropy,
-          "squared_error": SquaredError}

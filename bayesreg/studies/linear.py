@@ -25,6 +25,7 @@ import pandas as pd
 from .. import _progress, models
 from .._validation import check_int, check_option, check_positive
 from ..config import ensure_setup
+from ..conjugate import linear_normal_mean
 from ..infer.lasso import lasso_map_batched
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts_batched
@@ -62,9 +63,7 @@ def map_batched(X, y, *, prior: str, tau: float, sigma: float) -> np.ndarray:
     """w_MAP for every replicate: the exact lasso (Laplace) or ridge (Normal) solution."""
     if prior == "laplace":
         return lasso_map_batched(X, y, sigma=sigma, tau=tau)
-    p = X.shape[-1]
-    A = np.einsum("rni,rnj->rij", X, X) / sigma**2 + np.eye(p) / tau**2
-    return np.linalg.solve(A, np.einsum("rni,rn->ri", X, y)[..., None] / sigma**2)[..., 0]
+    return linear_normal_mean(X, y, tau=tau, sigma=sigma)
 
 
 def nuts_batched(X, y, *, prior: str, tau: float, sigma: float, settings: MCMCSettings, key):
