@@ -243,15 +243,14 @@ def plot_rank_histogram(result, quantity: str, *, level: float = 0.99, ax=None):
     return ax
 
 
-def plot_ecdf_difference(result, quantity: str, *, alpha: float = 0.05, ax=None):
+def plot_ecdf_difference(result, quantity: str, *, alpha: float = 0.05, color: str = "C0", ax=None):
     """ECDF of one quantity's fractional ranks minus the uniform CDF, inside the
     simultaneous 1 - alpha band of Säilynoja, Bürkner & Vehtari (2022) (``result.ecdf_band``)."""
     ax = _axes(ax, figsize=(4, 3))
     z, lower, upper = result.ecdf_band(alpha)
     ax.fill_between(z, lower, upper, step="post", color="0.85", label=f"{1 - alpha:.0%} simultaneous band")
     zq, diff = result.ecdf_difference(quantity)
-    outside = (diff < lower) | (diff > upper)
-    ax.step(zq, diff, where="post", color="C3" if outside.any() else "C0")
+    ax.step(zq, diff, where="post", color=color)
     ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"fractional rank of {quantity}")
@@ -261,7 +260,9 @@ def plot_ecdf_difference(result, quantity: str, *, alpha: float = 0.05, ax=None)
 
 def plot_calibration(result, *, quantities=None, title: str | None = None):
     """Rank histograms (top) and ECDF differences (bottom) of every quantity of an SBC
-    result; a failing quantity's title is red. Returns the Figure."""
+    result; a quantity that fails (Bonferroni-adjusted p below ``result.alpha``) is drawn
+    in red. The band is the 95% simultaneous band of one quantity, so with several
+    quantities one may leave it now and then without failing. Returns the Figure."""
     import matplotlib.pyplot as plt
 
     names = list(quantities or result.ranks)
@@ -270,7 +271,7 @@ def plot_calibration(result, *, quantities=None, title: str | None = None):
     adj = dict(zip(result.table["quantity"], result.table["adj_p"], strict=True))
     for j, name in enumerate(names):
         plot_rank_histogram(result, name, ax=axes[0, j])
-        plot_ecdf_difference(result, name, ax=axes[1, j])
+        plot_ecdf_difference(result, name, color="C0" if passed[name] else "C3", ax=axes[1, j])
         axes[0, j].set_title(f"{name}  (adj. p = {adj[name]:.2g})", fontsize="small",
                              color="black" if passed[name] else "C3")
         for ax in axes[:, j]:
