@@ -438,8 +438,9 @@ class CalibrationResult:
 
     ``ranks[q]`` holds the n_sims ranks (0..num_draws) of quantity q; ``table`` has one
     row per quantity (chi-square and ECDF p-values, Bonferroni-adjusted, pass/fail);
-    ``ess``, ``thin``, ``rhat``, ``divergences`` are per simulation; ``seconds`` is the
-    wall time of simulating, fitting and ranking (compilation included; not the tests)."""
+    ``ess``, ``thin``, ``rhat`` (split R-hat of the one chain), ``divergences`` are per
+    simulation; ``seconds`` is the wall time of simulating, fitting and ranking
+    (compilation included; not the tests)."""
 
     case: CalibrationCase
     ranks: dict[str, np.ndarray]
@@ -492,7 +493,9 @@ class CalibrationResult:
             "worst": str(self.table.loc[self.table["adj_p"].idxmin(), "quantity"]),
             "sec_per_sim": self.seconds_per_simulation, "sims_per_sec": self.n_sims / self.seconds,
             "ess_median": float(np.median(self.ess)), "ess_min": float(np.min(self.ess)),
-            "thin_median": float(np.median(self.thin)), "divergences": int(self.divergences.sum()),
+            "thin_median": float(np.median(self.thin)),
+            # simulations whose chain had fewer effective draws than the L it was ranked among
+            "ess_below_L": float(np.mean(self.ess < self.num_draws)), "divergences": int(self.divergences.sum()),
             "rhat_max": float(np.max(self.rhat[finite])) if finite.any() else float("nan"),
             "rhat_over_1.01": float(np.mean(self.rhat[finite] > 1.01)) if finite.any() else float("nan"),
         }
