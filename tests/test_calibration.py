@@ -168,3 +168,11 @@ def test_wrong_inference_fails(name):
     assert run_case(right, n_sims=1000, seed=0).passed
     result = run_case(case, n_sims=1000, seed=0)
     assert not result.passed, f"{case.label}\n{result.table}"
+
+
+def test_cli_design_from_csv(tmp_path, capsys):
+    rows = np.random.default_rng(0).standard_normal((12, 3))
+    path = tmp_path / "design.csv"
+    path.write_text("a,b,y\n" + "\n".join(",".join(f"{v:.6f}" for v in r) for r in rows) + "\n")
+    assert main(["calibrate", "--method", "exact", "--design", str(path), "--n-sims", "50"]) == 0
+    assert "w[1]" in capsys.readouterr().out
