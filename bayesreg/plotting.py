@@ -219,3 +219,66 @@ def plot_experiment(runs, *, ncols: int = 2):
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def plot_rank_histogram(result, quantity: str, *, level: float = 0.99, ax=None):
+    """Histogram of one quantity's SBC ranks in ``result.num_bins`` bins, with the central
+    ``level`` interval of a bin's count under uniformity (Binomial(N, 1 / bins)) shaded.
+
+    ``result`` is a :class:`bayesreg.studies.calibration.CalibrationResult` (anything with
+    ``ranks``, ``num_draws``, ``num_bins``)."""
+    from scipy import stats
+
+    ax = _axes(ax, figsize=(4, 3))
+    ranks, bins = np.asarray(result.ranks[quantity]), result.num_bins
+    counts = np.bincount(ranks * bins // (result.num_draws + 1), minlength=bins)
+    lo, hi = stats.binom.interval(level, ranks.size, 1.0 / bins)
+    ax.axhspan(lo, hi, color="0.85", label=f"{level:.0%} if uniform")
+    ax.axhline(ranks.size / bins, color="0.5", lw=0.8)
+    ax.bar(np.arange(bins), counts, width=1.0, align="edge", color="C0", alpha=0.8, edgecolor="white")
+    ax.set_xlim(0, bins)
+    ax.set_xticks([0, bins / 2, bins], ["0", f"{(result.num_draws + 1) // 2}", f"{result.num_draws + 1}"])
+    ax.set_xlabel(f"rank of {quantity}")
+    ax.set_ylabel("simulations")
+    return ax
+
+
+def plot_ecdf_difference(result, quantity: str, *, alpha: float = 0.05, color: str = "C0", ax=None):
+    """ECDF of one quantity's fractional ranks minus the uniform CDF, inside the
+    simultaneous 1 - alpha band of Säilynoja, Bürkner & Vehtari (2022) (``result.ecdf_band``)."""
+    ax = _axes(ax, figsize=(4, 3))
+    z, lower, upper = result.ecdf_band(alpha)
+    ax.fill_between(z, lower, upper, step="post", color="0.85", label=f"{1 - alpha:.0%} simultaneous band")
+    zq, diff = result.ecdf_difference(quantity)
+    ax.step(zq, diff, where="post", color=color)
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(f"fractional rank of {quantity}")
+    ax.set_ylabel("ECDF - uniform")
+    return ax
+
+
+def plot_calibration(result, *, quantities=None, title: str | None = None):
+    """Rank histograms (top) and ECDF differences (bottom) of every quantity of an SBC
+    result; a quantity that fails (Bonferroni-adjusted p below ``result.alpha``) is drawn
+    in red. The band is the 95% simultaneous band of one quantity, so with several
+    quantities one may leave it now and then without failing. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    names = list(quantities or result.ranks)
+    fig, axes = plt.subplots(2, len(names), figsize=(2.6 * len(names) + 0.6, 4.8), squeeze=False)
+    passed = dict(zip(result.table["quantity"], result.table["pass"], strict=True))
+    adj = dict(zip(result.table["quantity"], result.table["adj_p"], strict=True))
+    for j, name in enumerate(names):
+        plot_rank_histogram(result, name, ax=axes[0, j])
+        plot_ecdf_difference(result, name, color="C0" if passed[name] else "C3", ax=axes[1, j])
+        axes[0, j].set_title(f"{name}  (adj. p = {adj[name]:.2g})", fontsize="small",
+                             color="black" if passed[name] else "C3")
+        for ax in axes[:, j]:
+            ax.xaxis.label.set_size("small")
+            if j:
+                ax.set_ylabel("")
+    verdict = "passes" if result.passed else "FAILS"
+    fig.suptitle(title or f"SBC: {result.case.label} ({result.n_sims} simulations) {verdict}", fontsize="medium")
+    fig.tight_layout()
+    return fig

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..exceptions import ConvergenceWarning, ModelFileError
-from . import cache, evaluation, gaussian_mean, mlp, naive_bayes, regression
+from . import cache, calibrate, evaluation, gaussian_mean, mlp, naive_bayes, regression
 
-COMMANDS = (gaussian_mean, regression, evaluation, naive_bayes, mlp, cache)
+COMMANDS = (gaussian_mean, regression, evaluation, calibrate, naive_bayes, mlp, cache)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,100 @@
+"""``bayesreg calibrate``: simulation-based calibration of a model x method, or of all of them."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_output_options, finish, positive_float, positive_int
+
+MODELS = ("gaussian-mean", "linear")
+METHODS = ("nuts", "gibbs", "exact")
+
+
+def _methods(text: str) -> list[str]:
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    wrong = [m for m in methods if m not in METHODS]
+    if not methods or wrong:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(METHODS)}; got {text!r}")
+    return methods
+
+
+def _scale_prior(text: str) -> str | None:
+    return None if text == "none" else text
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "calibrate", help="simulation-based calibration: are the posterior ranks of the truth uniform?",
+        description="Draws parameters from the prior, simulates data, fits every simulation in one batched "
+                    "program, and tests the ranks of the true parameters, the log-likelihood and a new "
+                    "point's predictive among thinned posterior draws for uniformity (chi-square and the "
+                    "ECDF simultaneous band, Bonferroni across quantities). Exit status 1 if a case fails.")
+    p.add_argument("--all", action="store_true",
+                   help="every model x method (Gaussian mean; linear Normal/Laplace, scales fixed and sampled)")
+    p.add_argument("--model", choices=MODELS, default="linear")
+    p.add_argument("--method", type=_methods, default=["nuts"], metavar="nuts,gibbs,exact")
+    p.add_argument("--prior", choices=("normal", "laplace"), default="normal")
+    p.add_argument("--sigma-prior", type=_scale_prior, choices=(None, "halfnormal", "invgamma"), default=None,
+                   metavar="none|halfnormal|invgamma", help="sample sigma from this prior (scale --sigma)")
+    p.add_argument("--tau-prior", type=_scale_prior, choices=(None, "halfnormal"), default=None,
+                   metavar="none|halfnormal", help="sample tau from this prior (scale --tau)")
+    p.add_argument("--sigma", type=positive_float, default=1.0, help="noise sd, or its prior's scale")
+    p.add_argument("--tau", type=positive_float, default=1.0, help="prior scale of w (or mu), or its prior's scale")
+    p.add_argument("--fit-sigma", type=positive_float, metavar="S", help="fit with this sigma (a wrong model)")
+    p.add_argument("--fit-tau", type=positive_float, metavar="T", help="fit with this tau (a wrong model)")
+    p.add_argument("--n", type=positive_int, default=20, help="observations per simulated data set")
+    p.add_argument("--p", type=positive_int, default=3, help="features (linear model)")
+    p.add_argument("--design", metavar="diabetes|FILE.csv",
+                   help="use this design X (all columns but the last of the CSV) for every simulation")
+    p.add_argument("--n-sims", type=positive_int, default=1000)
+    p.add_argument("--num-warmup", type=int, default=500, metavar="N")
+    p.add_argument("--num-samples", type=positive_int, default=1000, metavar="N")
+    p.add_argument("--num-draws", type=positive_int, default=99, metavar="L",
+                   help="rank among L thinned draws (default 99)")
+    p.add_argument("--bins", type=positive_int, default=20, help="histogram / chi-square bins; must divide L + 1")
+    p.add_argument("--alpha", type=positive_float, default=0.001,
+                   help="fail a quantity whose Bonferroni-adjusted p-value is below this (default 0.001)")
+    p.add_argument("--seed", type=int, default=0)
+    add_output_options(p)
+    p.set_defaults(run=run)
+
+
+def _cases(args):
+    from ..studies.calibration import CalibrationCase, standard_cases
+
+    common = dict(n=args.n, p=args.p, sigma=args.sigma, tau=args.tau, num_warmup=args.num_warmup,
+                  num_samples=args.num_samples, num_draws=args.num_draws, num_bins=args.bins)
+    if args.num_warmup < 0:
+        raise ValueError(f"--num-warmup must be >= 0; got {args.num_warmup}.")
+    if args.all:
+        return standard_cases(**common)
+    return [CalibrationCase(model=args.model.replace("-", "_"), method=method, prior=args.prior,
+                            sigma_prior=args.sigma_prior, tau_prior=args.tau_prior, fit_sigma=args.fit_sigma,
+                            fit_tau=args.fit_tau, **common) for method in args.method]
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..plotting import plot_calibration
+    from ..studies.calibration import run_case, summary_table
+    from ..tables import format_table
+
+    cases = _cases(args)          # validates every case before any work
+    X = None
+    if args.design is not None:
+        from ..datasets import load_regression_data
+
+        X = load_regression_data(args.design).X
+    results, figures = [], {}
+    for i, case in enumerate(cases):
+        result = run_case(case, n_sims=args.n_sims, seed=args.seed, X=X, alpha=args.alpha)
+        results.append(result)
+        print(format_table(result.table.set_index("quantity"), title=f"{case.label}: "
+                           f"{'passes' if result.passed else 'FAILS'}"))
+        print()
+        if args.out is not None:
+            figures[f"sbc_{i:02d}_{case.model}_{case.method}"] = plot_calibration(result)
+    summary = summary_table(results)
+    print(format_table(summary.set_index("case"), title=f"Simulation-based calibration ({args.n_sims} simulations, "
+                                                         f"alpha = {args.alpha:g}, Bonferroni)"))
+    finish(args, {"summary": summary.to_dict(orient="records"), "cases": [r.to_dict() for r in results]}, figures)
+    return 0 if all(r.passed for r in results) else 1
