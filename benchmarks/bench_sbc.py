@@ -8,8 +8,7 @@ once per simulation; its pace is measured on ``SIMUK_SIMS`` simulations (it is l
 the number of simulations). If simuk is not installed, its published pace (about 4 s per
 simulation) is used and the row says so.
 
-Run alone: ``python benchmarks/bench_sbc.py``. To add it to ``benchmarks/run.py``, add
-``"sbc": "bench_sbc"`` to its ``CASES`` table.
+Run alone: ``python benchmarks/bench_sbc.py``, or as the ``sbc`` case of ``benchmarks/run.py``.
 """
 
 from __future__ import annotations

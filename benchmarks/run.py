@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bayesreg.io import atomic_write_text  # noqa: E402
 
 CASES = {"nuts": "bench_nuts", "xlaflag": "bench_xla_flag", "replicates": "bench_replicates", "lasso": "bench_lasso",
+         "sbc": "bench_sbc",
          "mlp": "bench_mlp", "conjugate": "bench_conjugate"}
 
 

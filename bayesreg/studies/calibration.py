@@ -12,8 +12,8 @@ the true parameters, and the predictive of a new point y_new ~ p(y | x_new, thet
 The work is split into independent pure functions so that a distributed runner can map
 them: :func:`run_case` (one model x method x settings: simulate, fit every simulation in
 one batched compiled program, rank, test) depends only on its arguments and seed. All
-simulations of a case are one call of :func:`bayesreg.sampling.run_nuts_batched` (one chain
-per simulation) or :func:`bayesreg.gibbs.run_gibbs_batched`; the exact method draws
+simulations of a case are one call of :func:`bayesreg.infer.nuts.run_nuts_batched` (one chain
+per simulation) or :func:`bayesreg.infer.gibbs.run_gibbs_batched`; the exact method draws
 iid from the closed-form posterior.
 
 Thinning. Ranks need near-independent draws (autocorrelated draws make the histogram
@@ -304,26 +304,26 @@ def simulate(case: CalibrationCase, n_sims: int, *, rng_key, X=None) -> dict[str
 
 def _fit(case: CalibrationCase, sim: dict, rng_key) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Posterior draws (simulation, draw, ...) for every simulation, and divergences per simulation."""
-    from ..sampling import NUTSSettings
+    from ..infer.mcmc import MCMCSettings
 
     n_sims = sim["y_new"].shape[0]
     fit_sigma = case.fit_sigma or case.sigma
     fit_tau = case.fit_tau or case.tau
-    settings = NUTSSettings(num_warmup=case.num_warmup, num_samples=case.num_samples, num_chains=1,
+    settings = MCMCSettings(num_warmup=case.num_warmup, num_samples=case.num_samples, num_chains=1,
                             target_accept_prob=case.target_accept_prob)
     if case.method == "exact":
         return _exact_draws(case, sim, fit_sigma, fit_tau, rng_key), np.zeros(n_sims, dtype=int)
     if case.model == "gaussian_mean":
         from .. import models
-        from ..sampling import run_nuts_batched
+        from ..infer.nuts import run_nuts_batched
 
         data = {"x": sim["x"], "sigma": np.full(n_sims, fit_sigma), "tau": np.full(n_sims, fit_tau),
                 "loc": np.full(n_sims, case.loc)}
         draws = run_nuts_batched(models.gaussian_mean, rng_key, data, settings=settings)
     elif case.method == "nuts":
         from .. import models
+        from ..infer.nuts import run_nuts_batched
         from ..likelihood import sufficient_statistics
-        from ..sampling import run_nuts_batched
 
         sigma_family, sigma_value = _sigma_site(case, fit_sigma)
         data = dict(sufficient_statistics(sim["X"], sim["y"]), loc=np.full((n_sims, case.p), case.loc),
@@ -333,7 +333,7 @@ def _fit(case: CalibrationCase, sim: dict, rng_key) -> tuple[dict[str, np.ndarra
         model = _noncentered_gram() if case.noncentered else models.linear_regression_gram
         draws = run_nuts_batched(model, rng_key, data, static=static, settings=settings)
     else:
-        from ..gibbs import gibbs_data, run_gibbs_batched
+        from ..infer.gibbs import gibbs_data, run_gibbs_batched
 
         sigma_prior = _sigma_site(case, fit_sigma)[1] if case.sigma_prior else None
         per_sim = [gibbs_data(sim["X"][r], sim["y"][r], loc=case.loc, tau=fit_tau, sigma=fit_sigma,
