@@ -148,14 +148,37 @@ def _chain(key, data, *, num_warmup: int, num_samples: int, scale_by_sigma: bool
 
 _RUNNERS: dict[tuple, object] = {}
 
+# jaxlib 0.10 (lapack_kernels.cc) splits a batched LAPACK call whose estimated work, batch x
+# flops per matrix, is at least this many flops into pieces on XLA's intra-op thread pool, and
+# the pool thread that made the call blocks until the pieces are done. When as many such calls
+# run at once as the pool has threads, every thread waits and no thread is left to run the
+# pieces: the program never finishes. A sweep has two independent triangular solves (the mean
+# and the noise of step 1), which XLA runs concurrently, so 2 cores were enough to deadlock
+# (jax-ml/jax#36927; later jaxlib releases no longer split LAPACK calls). Below the threshold
+# the call runs in its own thread and cannot block.
+_LAPACK_SERIAL_FLOPS = 200_000
 
-def _runner(settings: NUTSSettings, scale_by_sigma: bool, sample_sigma: bool, batched: bool):
+
+def _pairs_per_call(p: int) -> int:
+    """How many chains to batch per LAPACK call so that every call stays below
+    ``_LAPACK_SERIAL_FLOPS``, by jaxlib's own estimates: p^3 / 3 for a Cholesky factor, p^2
+    for a triangular solve with one right-hand side. At least 1: a single matrix is never split."""
+    return max(1, (_LAPACK_SERIAL_FLOPS - 1) // max(p**3 // 3, p * p))
+
+
+def _runner(settings: NUTSSettings, scale_by_sigma: bool, sample_sigma: bool, batched: bool = False):
+    """One data set's chains in one vmap, or (``batched``) groups of independent (data set,
+    chain) pairs, arrays of shape (group, pair in group, ...): one vmap per group, the groups
+    in sequence with ``lax.map`` (see ``_LAPACK_SERIAL_FLOPS`` for why not one vmap)."""
     key = (settings.num_warmup, settings.num_samples, settings.num_chains, scale_by_sigma, sample_sigma, batched)
     if key not in _RUNNERS:
         chain = partial(_chain, num_warmup=settings.num_warmup, num_samples=settings.num_samples,
                         scale_by_sigma=scale_by_sigma, sample_sigma=sample_sigma)
-        chains = jax.vmap(chain, in_axes=(0, None))
-        _RUNNERS[key] = jax.jit(jax.vmap(chains, in_axes=(0, 0)) if batched else chains)
+        if batched:
+            group = jax.vmap(chain)
+            _RUNNERS[key] = jax.jit(lambda keys, data: jax.lax.map(lambda g: group(*g), (keys, data)))
+        else:
+            _RUNNERS[key] = jax.jit(jax.vmap(chain, in_axes=(0, None)))
     return _RUNNERS[key]
 
 
@@ -178,7 +201,7 @@ def gibbs_data(X, y, *, loc, tau, sigma, sigma_prior=None, centered: bool = Fals
 def run_gibbs(rng_key, data: dict, *, settings: NUTSSettings, scale_by_sigma: bool = False) -> NUTSDraws:
     """Run ``settings.num_chains`` Gibbs chains (in one vmap); draws have axes (chain, draw)."""
     sample_sigma = "sigma_prior" in data
-    runner = _runner(settings, scale_by_sigma, sample_sigma, batched=False)
+    runner = _runner(settings, scale_by_sigma, sample_sigma)
     keys = jax.random.split(rng_key, settings.num_chains)
     w, sigma = runner(keys, {k: jnp.asarray(v) for k, v in data.items()})
     samples = {"w": np.asarray(w)}
@@ -188,16 +211,48 @@ def run_gibbs(rng_key, data: dict, *, settings: NUTSSettings, scale_by_sigma: bo
     return NUTSDraws(samples=samples, stats=stats, settings=settings, extra={"sampler": "gibbs"})
 
 
-def run_gibbs_batched(rng_key, data: dict, *, settings: NUTSSettings, scale_by_sigma: bool = False) -> NUTSDraws:
-    """Gibbs on many data sets at once: every array in ``data`` has a leading replicate axis."""
+def run_gibbs_batched(rng_key, data: dict, *, settings: NUTSSettings, scale_by_sigma: bool = False,
+                      pairs_per_call: int | None = None) -> NUTSDraws:
+    """Gibbs on many data sets at once: every array in ``data`` has a leading replicate axis.
+
+    Returns draws of shape (replicate, chain, draw, ...). Replicate r gets the key
+    ``jax.random.split(rng_key, R)[r]`` and its chains keys split from it, as in :func:`run_gibbs`.
+
+    The R x num_chains (replicate, chain) pairs run in one compiled program, in equal groups
+    of at most ``pairs_per_call`` pairs: one vmap per group, the groups one after another
+    (``lax.map``). The default is as many as keep every batched Cholesky factor and triangular
+    solve below the size at which jaxlib 0.10 splits it across threads (600 pairs at p = 10;
+    see ``_LAPACK_SERIAL_FLOPS``). One vmap over all pairs deadlocked there: 3,000 data sets
+    with n = 8, p = 10, 4 chains and 300 + 300 sweeps hung in 3 of 3 runs on 2 cores (1,000 data
+    sets too), every thread waiting inside a LAPACK call. The groups are padded to equal size
+    with copies of the last pair, so one vmapped program serves them all; at p = 10 the draws
+    are the same, bit for bit, whatever ``pairs_per_call`` (>= 2) is.
+    """
     sample_sigma = "sigma_prior" in data
     data = {k: jnp.asarray(v) for k, v in data.items()}
-    num_reps = data["G"].shape[0]
+    sizes = {v.shape[0] for v in data.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"every data array needs the same leading replicate axis; got sizes {sorted(sizes)}.")
+    num_reps, chains = sizes.pop(), settings.num_chains
+    if pairs_per_call is None:
+        pairs_per_call = _pairs_per_call(data["c"].shape[-1])
+    elif isinstance(pairs_per_call, bool) or not isinstance(pairs_per_call, (int, np.integer)) or pairs_per_call < 1:
+        raise ValueError(f"pairs_per_call must be a positive integer; got {pairs_per_call!r}.")
+    pairs = num_reps * chains
+    groups = -(-pairs // int(pairs_per_call))
+    size = -(-pairs // groups)  # equal groups, fewer than `groups` padding pairs
+    # pair i = (replicate i // chains, chain i % chains); the last pair fills the last group
+    index = np.minimum(np.arange(groups * size), pairs - 1)
+    keys = jax.vmap(lambda k: jax.random.split(k, chains))(jax.random.split(rng_key, num_reps)).reshape(-1)
     runner = _runner(settings, scale_by_sigma, sample_sigma, batched=True)
-    keys = jax.vmap(lambda k: jax.random.split(k, settings.num_chains))(jax.random.split(rng_key, num_reps))
-    w, sigma = runner(keys, data)
-    samples = {"w": np.asarray(w)}
+    w, sigma = runner(keys[index].reshape(groups, size),
+                      {k: v[index // chains].reshape((groups, size) + v.shape[1:]) for k, v in data.items()})
+
+    def unpack(x):
+        return np.asarray(x).reshape((groups * size,) + x.shape[2:])[:pairs].reshape((num_reps, chains) + x.shape[2:])
+
+    samples = {"w": unpack(w)}
     if sample_sigma:
-        samples["sigma"] = np.asarray(sigma)
-    return NUTSDraws(samples=samples, stats={"diverging": np.zeros(np.asarray(w).shape[:3], dtype=bool)},
+        samples["sigma"] = unpack(sigma)
+    return NUTSDraws(samples=samples, stats={"diverging": np.zeros(samples["w"].shape[:3], dtype=bool)},
                      settings=settings, extra={"sampler": "gibbs"})
