@@ -1,5 +1,7 @@
 """The Gibbs sampler for the Laplace prior: against quadrature, against NUTS, reproducible."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -107,6 +109,65 @@ def test_same_seed_same_draws_and_batched_equals_single():
         alone = run_gibbs(key, sets[r], settings=settings)
         np.testing.assert_allclose(together.samples["w"][r], alone.samples["w"], rtol=1e-8, atol=1e-10)
         np.testing.assert_allclose(together.samples["sigma"][r], alone.samples["sigma"], rtol=1e-8)
+
+
+def _batch(rng, reps, n, p):
+    sets = [gibbs_data(rng.normal(size=(n, p)), rng.normal(size=n), loc=0.0, tau=0.5, sigma=1.0,
+                       sigma_prior=(2.0, 1.0)) for _ in range(reps)]
+    return {k: np.stack([s[k] for s in sets]) for k in sets[0]}
+
+
+def test_batched_draws_do_not_depend_on_the_grouping():
+    """The pairs run in groups (to keep jaxlib's LAPACK calls in one thread): any grouping,
+    padded or not, gives the very same draws as one group of all pairs."""
+    settings = NUTSSettings(num_warmup=30, num_samples=40, num_chains=2)
+    batch = _batch(np.random.default_rng(1), 7, 20, 10)
+    one = run_gibbs_batched(jax.random.key(2), batch, settings=settings, pairs_per_call=14).samples
+    for size in (2, 5):
+        grouped = run_gibbs_batched(jax.random.key(2), batch, settings=settings, pairs_per_call=size).samples
+        for name in ("w", "sigma"):
+            np.testing.assert_array_equal(grouped[name], one[name])
+    assert one["w"].shape == (7, 2, 40, 10)
+
+
+def test_batched_lapack_calls_stay_in_one_thread(monkeypatch):
+    """jaxlib 0.10 splits a LAPACK call of >= 200,000 flops (its estimate) across the intra-op
+    pool and blocks the calling thread, which deadlocked 3,000 data sets at p = 10 (see
+    test_slow.py). Every Cholesky / triangular solve in the program must stay below that."""
+    programs = []
+
+    class Lowered(Exception):
+        pass
+
+    def lowering_only(*args, **kwargs):
+        def run(*arrays):
+            programs.append(real(*args, **kwargs).lower(*arrays).as_text())
+            raise Lowered
+        return run
+
+    real = bayesreg.gibbs._runner
+    monkeypatch.setattr(bayesreg.gibbs, "_runner", lowering_only)
+    reps, p = 3000, 10
+    batch = {"G": np.broadcast_to(np.eye(p), (reps, p, p)), "c": np.zeros((reps, p)), "yy": np.ones(reps),
+             "n_eff": np.full(reps, 8.0), "loc": np.zeros((reps, p)), "tau": np.ones(reps), "sigma2": np.ones(reps),
+             "sigma_prior": np.ones((reps, 2))}
+    with pytest.raises(Lowered):
+        run_gibbs_batched(jax.random.key(0), batch, settings=NUTSSettings(num_warmup=300, num_samples=300))
+    calls = re.findall(r"@(lapack_\w+)\(.*:\s*\(tensor<([\dx]+)xf64>", programs[0])
+    assert {name for name, _ in calls} == {"lapack_dpotrf_ffi", "lapack_dtrsm_ffi"}
+    for name, shape in calls:
+        *batch_dims, rows, cols = map(int, shape.split("x"))
+        assert (rows, cols) == (p, p)
+        assert np.prod(batch_dims) * max(p**3 // 3, p * p) < 200_000, (name, shape)
+
+
+def test_batched_refuses_bad_input():
+    batch = _batch(np.random.default_rng(0), 2, 10, 2)
+    settings = NUTSSettings(num_warmup=5, num_samples=5, num_chains=2)
+    with pytest.raises(ValueError, match="pairs_per_call must be a positive integer"):
+        run_gibbs_batched(jax.random.key(0), batch, settings=settings, pairs_per_call=0)
+    with pytest.raises(ValueError, match="same leading replicate axis"):
+        run_gibbs_batched(jax.random.key(0), {**batch, "tau": np.ones(3)}, settings=settings)
 
 
 @pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")  # a deliberately tiny run
