@@ -234,7 +234,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             tau_start = tau if tau_family is None else float(np.sqrt(tau[1] / tau[0]))  # 1 / sqrt(E lambda^2)
             data = gibbs_data(Xc, yc, loc=loc, tau=tau_start, sigma=start, sigma_prior=sigma_prior,
                               tau_prior=tau if tau_family else None, centered=bool(self.fit_intercept))
-            draws = run_gibbs(key_mcmc, data, settings=settings, scale_by_sigma=bool(self.scale_by_sigma))
+            draws = run_gibbs(key_mcmc, data, settings=settings, scale_by_sigma=bool(self.scale_by_sigma),
+                              progress=self.progress)
         else:
             # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
             static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family)

@@ -25,14 +25,16 @@ Each sweep does these in this order and records (w, sigma, tau) at its end. The 
 step leaves s stale, but s is drawn afresh from s | v before anything uses it, so the
 sweep is a valid partially collapsed Gibbs sampler (van Dyk & Park 2008). The sweeps
 depend on the data only through X'X, X'y and y'y, so a sweep costs O(p^3) whatever n is.
-The whole run is one jitted program with the data as arguments: compiled once per
-(p, settings), reused for new data, and ``vmap``-able across data sets. Its random numbers
-are drawn before the loop (inside it, each ``jax.random`` call is a loop of its own).
+The sampler is a kernel (:class:`GibbsKernel`: ``init`` / ``step`` / ``record`` / ``finish``)
+on the compile-once driver of :mod:`bayesreg.infer.mcmc`, the same driver NUTS runs on: one
+set of programs per (p, settings), reused for new data; chains over the host devices;
+progress between calls; replicate data sets mapped over the cores one (data set, chain)
+pair at a time. Normal and uniform variates are drawn inside each sweep from the chain's
+key; the gamma variates of the sigma^2 and lambda^2 steps (a rejection sampler, a loop of
+its own inside the sweep) are drawn for the whole run at the start, one scalar per sweep.
 """
 
 from __future__ import annotations
-
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -41,7 +43,7 @@ from jax.scipy.linalg import cho_solve, solve_triangular
 from jax.scipy.special import log_ndtr, ndtri
 
 from ..likelihood import sufficient_statistics
-from .mcmc import MCMCDraws, MCMCSettings
+from .mcmc import MCMCDraws, MCMCSettings, run_chains, run_chains_batched
 
 
 def inverse_gaussian(key, mean, shape):
@@ -90,85 +92,93 @@ def laplace_normal(u_side, u_tail, a, b, scale):
     return jnp.where(positive, mu_pos + x / root_a, mu_neg - x / root_a)
 
 
-def _chain(key, data, *, num_warmup: int, num_samples: int, scale_by_sigma: bool, sample_sigma: bool):
-    G, c, yy, n_eff, loc, tau = (data[k] for k in ("G", "c", "yy", "n_eff", "loc", "tau"))
-    sample_tau = "tau_prior" in data  # the dict's keys are static: a separate program per case
-    p = c.shape[0]
-    total = num_warmup + num_samples
-    c_loc = c - G @ loc          # X'(y - X loc)
-    diag = jnp.diag(G)
-    if sample_sigma:
-        a, b = data["sigma_prior"][0], data["sigma_prior"][1]
-        a_post = a + n_eff / 2.0 + (p / 2.0 if scale_by_sigma else 0.0)
-    # every random number of the run, drawn before the loop: inside it each jax.random
-    # call compiles to a loop of its own, which costs more than the sweep's arithmetic
-    k_init, k_w, k_site, k_ig, k_sigma = jax.random.split(key, 5)
-    randomness = {"w": jax.random.normal(k_w, (total, p)),
-                  "site": jax.random.uniform(k_site, (total, p, 2), minval=jnp.finfo(c.dtype).tiny),
-                  "ig_normal": jax.random.normal(k_ig, (total, p)),
-                  "ig_uniform": jax.random.uniform(jax.random.fold_in(k_ig, 1), (total, p))}
-    if sample_sigma:
-        randomness["gamma"] = jax.random.gamma(k_sigma, a_post, (total,))
-    if sample_tau:
-        r_shape, delta = data["tau_prior"][0], data["tau_prior"][1]
-        randomness["lambda_sq"] = jax.random.gamma(jax.random.fold_in(k_sigma, 1), p + r_shape, (total,))
+class GibbsKernel:
+    """One chain of the sweep above, for the driver in :mod:`bayesreg.infer.mcmc`.
 
-    def sweep(state, r):
-        v, inv_s, sigma2, tau = state
-        k = sigma2 if scale_by_sigma else 1.0
+    ``data`` is what :func:`gibbs_data` returns; its keys say which of sigma^2 and
+    lambda^2 are sampled (the keys are static: a program per case)."""
+
+    def __init__(self, settings: MCMCSettings, *, scale_by_sigma: bool, sample_sigma: bool, sample_tau: bool):
+        self.total = settings.num_warmup + settings.num_samples
+        self.scale_by_sigma, self.sample_sigma, self.sample_tau = bool(scale_by_sigma), sample_sigma, sample_tau
+        self.cache_key = ("gibbs", self.scale_by_sigma, sample_sigma, sample_tau)
+
+    def init(self, rng_key, data):
+        c, tau = data["c"], data["tau"]
+        p = c.shape[0]
+        k_init, k_sigma, k_tau, k_run = jax.random.split(rng_key, 4)
+        gammas = {}
+        if self.sample_sigma:  # sigma^2 | . ~ InvGamma(a_post, b_post): a_post is the same every sweep
+            a = data["sigma_prior"][0]
+            a_post = a + data["n_eff"] / 2.0 + (p / 2.0 if self.scale_by_sigma else 0.0)
+            gammas["sigma"] = jax.random.gamma(k_sigma, a_post, (self.total,))
+        if self.sample_tau:
+            gammas["lambda_sq"] = jax.random.gamma(k_tau, p + data["tau_prior"][0], (self.total,))
+        v0 = 0.1 * tau * jax.random.normal(k_init, (p,))
+        return {"i": jnp.zeros((), jnp.int32), "key": k_run, "v": v0, "inv_s": jnp.full((p,), 0.5 / tau**2),
+                "sigma2": data["sigma2"], "tau": tau, "gammas": gammas}
+
+    def step(self, state, data):
+        G, c, yy, loc = data["G"], data["c"], data["yy"], data["loc"]
+        p = c.shape[0]
+        c_loc = c - G @ loc          # X'(y - X loc)
+        diag = jnp.diag(G)
+        key, k_w, k_site, k_ig = jax.random.split(state["key"], 4)
+        v, inv_s, sigma2, tau = state["v"], state["inv_s"], state["sigma2"], state["tau"]
+        k = sigma2 if self.scale_by_sigma else 1.0
         # 1. v | s, sigma^2: multivariate normal, one Cholesky factor
         A = G / sigma2 + jnp.diag(inv_s / k)
         L = jnp.linalg.cholesky(A)
         mean = cho_solve((L, True), c_loc / sigma2)
-        v = mean + solve_triangular(L.T, r["w"], lower=False)
+        v = mean + solve_triangular(L.T, jax.random.normal(k_w, (p,)), lower=False)
         # 2. each v_j | v_-j, sigma^2 with s integrated out (a Laplace-normal draw): lets
         #    coefficients leave zero, where small scales s_j make step 1 stick
         laplace_scale = jnp.sqrt(k) * tau
+        u_site = jax.random.uniform(k_site, (p, 2), minval=jnp.finfo(c.dtype).tiny)
 
         def site(j, carry):
             v, Gv = carry
             a_j = diag[j] / sigma2
             b_j = (c_loc[j] - Gv[j] + diag[j] * v[j]) / sigma2
-            new = laplace_normal(r["site"][j, 0], r["site"][j, 1], a_j, b_j, laplace_scale)
+            new = laplace_normal(u_site[j, 0], u_site[j, 1], a_j, b_j, laplace_scale)
             return v.at[j].set(new), Gv + G[:, j] * (new - v[j])
 
         v, _ = jax.lax.fori_loop(0, p, site, (v, G @ v))
         # 3. 1/s_j | v_j: inverse Gaussian
         absv = jnp.maximum(jnp.abs(v), 1e-300)
-        inv_s = inverse_gaussian_from(r["ig_normal"], r["ig_uniform"], jnp.sqrt(k) / (tau * absv), 1.0 / tau**2)
+        k_normal, k_uniform = jax.random.split(k_ig)
+        inv_s = inverse_gaussian_from(jax.random.normal(k_normal, (p,)), jax.random.uniform(k_uniform, (p,)),
+                                      jnp.sqrt(k) / (tau * absv), 1.0 / tau**2)
         # 4. sigma^2 | v, s: inverse gamma
-        if sample_sigma:
+        if self.sample_sigma:
             w = loc + v
             rss = yy - 2.0 * w @ c + w @ G @ w
-            b_post = b + rss / 2.0 + (0.5 * jnp.sum(v**2 * inv_s) if scale_by_sigma else 0.0)
-            sigma2 = b_post / r["gamma"]
+            b_post = (data["sigma_prior"][1] + rss / 2.0
+                      + (0.5 * jnp.sum(v**2 * inv_s) if self.scale_by_sigma else 0.0))
+            sigma2 = b_post / state["gammas"]["sigma"][state["i"]]
         # 5. lambda^2 = 1/tau^2 | s: gamma (s_j = 1 / inv_s_j has mean 2 tau^2 = 2 / lambda^2)
-        if sample_tau:
-            tau = jnp.sqrt((0.5 * jnp.sum(1.0 / inv_s) + delta) / r["lambda_sq"])
-        return (v, inv_s, sigma2, tau), {"w": loc + v, "sigma": jnp.sqrt(sigma2), "tau": tau}
+        if self.sample_tau:
+            delta = data["tau_prior"][1]
+            tau = jnp.sqrt((0.5 * jnp.sum(1.0 / inv_s) + delta) / state["gammas"]["lambda_sq"][state["i"]])
+        return {**state, "i": state["i"] + 1, "key": key, "v": v, "inv_s": inv_s, "sigma2": sigma2, "tau": tau}
 
-    sigma2 = data["sigma2"]
-    v0 = 0.1 * tau * jax.random.normal(k_init, (p,))
-    state = (v0, jnp.full((p,), 0.5 / tau**2), sigma2, tau)
-    warm = jax.tree.map(lambda x: x[:num_warmup], randomness)
-    state, _ = jax.lax.scan(sweep, state, warm)
-    _, draws = jax.lax.scan(sweep, state, jax.tree.map(lambda x: x[num_warmup:], randomness))
-    if not sample_tau:
-        del draws["tau"]
-    return draws
+    def record(self, state):
+        # loc is data, not state: finish() adds it back
+        z = {"v": state["v"], "sigma": jnp.sqrt(state["sigma2"]), "tau": state["tau"]}
+        return z, {"diverging": jnp.zeros((), bool)}
+
+    def finish(self, z, stats, state, data):
+        samples = {"w": data["loc"] + z["v"]}
+        if self.sample_sigma:
+            samples["sigma"] = z["sigma"]
+        if self.sample_tau:
+            samples["tau"] = z["tau"]
+        return samples, stats
 
 
-_RUNNERS: dict[tuple, object] = {}
-
-
-def _runner(settings: MCMCSettings, scale_by_sigma: bool, sample_sigma: bool, batched: bool):
-    key = (settings.num_warmup, settings.num_samples, settings.num_chains, scale_by_sigma, sample_sigma, batched)
-    if key not in _RUNNERS:
-        chain = partial(_chain, num_warmup=settings.num_warmup, num_samples=settings.num_samples,
-                        scale_by_sigma=scale_by_sigma, sample_sigma=sample_sigma)
-        chains = jax.vmap(chain, in_axes=(0, None))
-        _RUNNERS[key] = jax.jit(jax.vmap(chains, in_axes=(0, 0)) if batched else chains)
-    return _RUNNERS[key]
+def _kernel(data, settings: MCMCSettings, scale_by_sigma: bool) -> GibbsKernel:
+    return GibbsKernel(settings, scale_by_sigma=scale_by_sigma, sample_sigma="sigma_prior" in data,
+                       sample_tau="tau_prior" in data)
 
 
 def gibbs_data(X, y, *, loc, tau, sigma, sigma_prior=None, tau_prior=None, centered: bool = False) -> dict:
@@ -190,25 +200,26 @@ def gibbs_data(X, y, *, loc, tau, sigma, sigma_prior=None, tau_prior=None, cente
     return data
 
 
-def run_gibbs(rng_key, data: dict, *, settings: MCMCSettings, scale_by_sigma: bool = False) -> MCMCDraws:
-    """Run ``settings.num_chains`` Gibbs chains (in one vmap); draws have axes (chain, draw)."""
-    sample_sigma = "sigma_prior" in data
-    runner = _runner(settings, scale_by_sigma, sample_sigma, batched=False)
-    keys = jax.random.split(rng_key, settings.num_chains)
-    draws = runner(keys, {k: jnp.asarray(v) for k, v in data.items()})
-    samples = {k: np.asarray(v) for k, v in draws.items() if k != "sigma" or sample_sigma}
-    stats = {"diverging": np.zeros(samples["w"].shape[:2], dtype=bool)}
-    return MCMCDraws(samples=samples, stats=stats, settings=settings)
+def run_gibbs(rng_key, data: dict, *, settings: MCMCSettings, scale_by_sigma: bool = False,
+              progress: bool | None = None) -> MCMCDraws:
+    """Run ``settings.num_chains`` Gibbs chains on ``data`` (from :func:`gibbs_data`); draws
+    have axes (chain, draw). Chains run over the host devices as NUTS chains do."""
+    return run_chains(_kernel(data, settings, scale_by_sigma), rng_key, data, settings=settings, progress=progress,
+                      desc="Gibbs")
 
 
 def run_gibbs_batched(rng_key, data: dict, *, settings: MCMCSettings, scale_by_sigma: bool = False) -> MCMCDraws:
-    """Gibbs on many data sets at once: every array in ``data`` has a leading replicate axis."""
-    sample_sigma = "sigma_prior" in data
-    data = {k: jnp.asarray(v) for k, v in data.items()}
-    num_reps = data["G"].shape[0]
-    runner = _runner(settings, scale_by_sigma, sample_sigma, batched=True)
-    keys = jax.vmap(lambda k: jax.random.split(k, settings.num_chains))(jax.random.split(rng_key, num_reps))
-    draws = runner(keys, data)
-    samples = {k: np.asarray(v) for k, v in draws.items() if k != "sigma" or sample_sigma}
-    return MCMCDraws(samples=samples, stats={"diverging": np.zeros(samples["w"].shape[:3], dtype=bool)},
-                     settings=settings)
+    """Gibbs on many data sets at once: every array in ``data`` has a leading replicate axis.
+
+    Returns draws of shape (replicate, chain, draw, ...); replicate r's draws are those of
+    :func:`run_gibbs` on it alone with key ``jax.random.split(rng_key, R)[r]``. The (replicate,
+    chain) pairs are mapped over the cores, one pair at a time in each (see
+    :func:`bayesreg.infer.mcmc.run_chains_batched`), so no LAPACK call is ever batched across
+    pairs. One ``vmap`` over all pairs deadlocked at 3,000 data sets (n = 8, p = 10, 4 chains,
+    300 + 300 sweeps: 3 of 3 runs on 2 cores): jaxlib 0.10 splits a batched LAPACK call above
+    200,000 flops across its intra-op thread pool and the calling thread waits for the pieces;
+    with as many such calls at once as the pool has threads (a sweep has two independent
+    triangular solves), every thread waits and none runs the pieces (jax-ml/jax#36927; later
+    jaxlib releases no longer split LAPACK calls).
+    """
+    return run_chains_batched(_kernel(data, settings, scale_by_sigma), rng_key, data, settings=settings)

@@ -1,5 +1,7 @@
 """The Gibbs sampler for the Laplace prior: against quadrature, against NUTS, reproducible."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -112,8 +114,49 @@ def test_same_seed_same_draws_and_batched_equals_single():
     together = run_gibbs_batched(jax.random.key(5), batch, settings=settings)
     for r, key in enumerate(jax.random.split(jax.random.key(5), 3)):
         alone = run_gibbs(key, sets[r], settings=settings)
-        np.testing.assert_allclose(together.samples["w"][r], alone.samples["w"], rtol=1e-8, atol=1e-10)
-        np.testing.assert_allclose(together.samples["sigma"][r], alone.samples["sigma"], rtol=1e-8)
+        # the same program on the same key: bit for bit
+        np.testing.assert_array_equal(together.samples["w"][r], alone.samples["w"])
+        np.testing.assert_array_equal(together.samples["sigma"][r], alone.samples["sigma"])
+
+
+def _batch(rng, reps, n, p):
+    sets = [gibbs_data(rng.normal(size=(n, p)), rng.normal(size=n), loc=0.0, tau=0.5, sigma=1.0,
+                       sigma_prior=(2.0, 1.0)) for _ in range(reps)]
+    return {k: np.stack([s[k] for s in sets]) for k in sets[0]}
+
+
+def test_batched_lapack_calls_are_never_batched():
+    """jaxlib 0.10 splits a batched LAPACK call of >= 200,000 flops (its estimate) across the
+    intra-op pool and blocks the calling thread, which deadlocked one vmap over 3,000 data sets
+    at p = 10 (see test_slow.py). On the driver every (data set, chain) pair runs alone: the
+    compiled program's Cholesky factors and triangular solves are single p x p matrices."""
+    from bayesreg.infer import mcmc
+    from bayesreg.infer.gibbs import GibbsKernel
+
+    reps, p = 3000, 10
+    batch = {"G": np.broadcast_to(np.eye(p), (reps, p, p)), "c": np.zeros((reps, p)), "yy": np.ones(reps),
+             "n_eff": np.full(reps, 8.0), "loc": np.zeros((reps, p)), "tau": np.ones(reps), "sigma2": np.ones(reps),
+             "sigma_prior": np.ones((reps, 2))}
+    settings = MCMCSettings(num_warmup=300, num_samples=300, num_chains=4)
+    kernel = GibbsKernel(settings, scale_by_sigma=False, sample_sigma=True, sample_tau=False)
+    devices = jax.local_device_count()
+    runner = mcmc._runner(kernel, settings, devices=devices, vectorized=False, data_axis=0)
+    pairs = 8  # the layout of any number of pairs is (device, pairs on the device, ...)
+    keys = jax.random.split(jax.random.key(0), pairs * devices).reshape(devices, pairs)
+    data = {k: np.broadcast_to(v[:1], (devices, pairs) + v.shape[1:]) for k, v in batch.items()}
+    chains = runner.start(keys, data)
+    text = runner.advance.lower(chains, data, np.int32(600)).as_text()
+    calls = re.findall(r"@(lapack_\w+)\(.*:\s*\(tensor<([\dx]+)xf64>", text)
+    assert {name for name, _ in calls} == {"lapack_dpotrf_ffi", "lapack_dtrsm_ffi"}
+    for name, shape in calls:
+        assert tuple(map(int, shape.split("x"))) == (p, p), (name, shape)
+
+
+def test_batched_refuses_ragged_replicates():
+    batch = _batch(np.random.default_rng(0), 2, 10, 2)
+    settings = MCMCSettings(num_warmup=5, num_samples=5, num_chains=2)
+    with pytest.raises(ValueError, match="same leading replicate axis"):
+        run_gibbs_batched(jax.random.key(0), {**batch, "tau": np.ones(3)}, settings=settings)
 
 
 @pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")  # a deliberately tiny run
