@@ -513,7 +513,16 @@ def execute(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=1800, kernel_name="python3",
                    resources={"metadata": {"path": str(HERE)}}).execute()
+    for cell in nb.cells:  # progress bars are for the person watching the run, not for the reader
+        if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs if not _is_progress_bar(out)]
     nbformat.write(nb, path)
+
+
+def _is_progress_bar(output) -> bool:
+    """A tqdm line on stderr: carriage-return updates with a percentage bar."""
+    text = output.get("text", "") if output.get("name") == "stderr" else ""
+    return bool(text) and all(line.startswith("\r") or "%|" in line for line in text.split("\n") if line)
 
 
 if __name__ == "__main__":
