@@ -258,7 +258,12 @@ from sklearn.naive_bayes import BernoulliNB
 import bayesreg
 from bayesreg import BernoulliNaiveBayes
 from bayesreg.datasets import load_mnist5k
-from bayesreg.estimators.naive_bayes import binarize, duplicated_feature_confidence, feature_evidence, least_certain_example
+from bayesreg.estimators.naive_bayes import (
+    binarize,
+    duplicated_feature_confidence,
+    feature_evidence,
+    least_certain_example,
+)
 from bayesreg.plotting import plot_duplicated_confidence
 
 bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work"""),
