@@ -1,11 +1,9 @@
-import json
 
 import jax
 import numpy as np
 import pytest
 
 from bayesreg import models
-from bayesreg.cli import main
 from bayesreg.datasets import simulate_regression
 from bayesreg.evaluation import (
     Estimate,
@@ -85,13 +83,3 @@ def test_batched_nuts_equals_one_at_a_time_for_the_same_keys():
         np.testing.assert_array_equal(together.samples["w"][r], alone.samples["w"])
         np.testing.assert_array_equal(together.stats["n_steps"][r], alone.stats["n_steps"])
     assert len({together.samples["w"][r, c, -1, 0] for r in range(R) for c in range(3)}) == R * 3
-
-
-def test_cli_compare(tmp_path, capsys):
-    assert main(["compare", "--data", "diabetes", "--tau", "10", "--num-warmup", "200", "--num-samples", "200",
-                 "--no-progress", "--json", str(tmp_path / "c.json"), "--out", str(tmp_path)]) == 0
-    rows = {r["estimate"]: r for r in json.loads((tmp_path / "c.json").read_text())["table"]}
-    assert rows["w_MAP"]["exact_zeros"] >= 1 and rows["posterior mean"]["exact_zeros"] == 0
-    assert (tmp_path / "compare.png").exists()
-    assert main(["compare", "--data", "diabetes", "--test-size", "0.999"]) == 2
-    assert "too few training or test rows" in capsys.readouterr().err

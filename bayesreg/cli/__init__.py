@@ -3,7 +3,8 @@
 ``main`` calls :func:`bayesreg.setup` after parsing, so ``--help`` and ``--version`` import
 no JAX; the subcommands import what they need inside their ``run`` functions.
 
-Each subcommand lives in its own module with ``register(subparsers)``, which adds a parser
+Each subcommand lives in the module named after it (``bayesreg path`` in ``cli/path.py``;
+shared option types and output in ``_common``), with ``register(subparsers)``, which adds a parser
 whose ``run`` default takes the parsed arguments and returns an exit status. Bad input
 (``ValueError``/``TypeError`` from validation, unreadable files) becomes a one-line
 message on stderr and exit status 2, never a traceback.
@@ -18,9 +19,10 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..exceptions import ConvergenceWarning, ModelFileError
-from . import cache, calibrate, evaluation, gaussian_mean, mlp, naive_bayes, regression
+from . import cache, calibrate, compare, fit, gaussian_mean, mlp, naive_bayes, path, simulate
 
-COMMANDS = (gaussian_mean, regression, evaluation, calibrate, naive_bayes, mlp, cache)
+# the order of ``bayesreg --help``: the basic model first, then linear regression, the studies and the side topics
+COMMANDS = (gaussian_mean, fit, path, compare, simulate, calibrate, naive_bayes, mlp, cache)
 
 
 def build_parser() -> argparse.ArgumentParser:

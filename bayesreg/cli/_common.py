@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..io import write_json
 
 
@@ -37,6 +39,63 @@ def positive_int(text: str) -> int:
 
 def fraction(text: str) -> float:
     return _number(text, float, lambda v: 0.0 < v < 1.0, "in (0, 1)")
+
+
+def scale_or_ols(text: str):
+    """A positive number, or ``ols`` (sigma only): the OLS residual standard deviation."""
+    if text == "ols":
+        return text
+    return positive_float(text)
+
+
+def prior_loc(text: str):
+    """A prior location: one number, or an array of comma-separated numbers (one per feature)."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or comma-separated numbers, got {text!r}") from None
+    return values[0] if len(values) == 1 else np.asarray(values)
+
+
+def add_regression_options(p: argparse.ArgumentParser) -> None:
+    """The data and model options of the linear-regression commands (``fit`` and ``path``)."""
+    p.add_argument("--data", required=True, metavar="diabetes|FILE.csv",
+                   help="'diabetes' (bundled with scikit-learn) or a CSV with a header row")
+    p.add_argument("--target", metavar="COLUMN", help="target column of a CSV (default: the last)")
+    p.add_argument("--prior", choices=("laplace", "normal"), default="laplace")
+    p.add_argument("--sigma", type=scale_or_ols, default="ols", metavar="S|ols",
+                   help="noise sd, fixed; 'ols' uses the OLS residual sd (default). With "
+                        "--sigma-prior it is that prior's scale.")
+    p.add_argument("--sigma-prior", choices=("halfnormal", "halfcauchy", "invgamma", "jeffreys"),
+                   help="sample sigma from this prior: scale --sigma, for invgamma sigma^2 ~ "
+                        "InvGamma(--sigma-ig), jeffreys: the improper p(sigma^2) ~ 1/sigma^2")
+    p.add_argument("--sigma-ig", default="0.001,0.001", metavar="A,B",
+                   help="concentration and rate of the InvGamma prior on sigma^2 (default 0.001,0.001)")
+    p.add_argument("--loc", type=prior_loc, default=0.0, metavar="V",
+                   help="prior location: one number, or one per feature separated by commas")
+    p.add_argument("--fit-intercept", action=argparse.BooleanOptionalAction, default=True,
+                   help="unpenalised intercept (default: on)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def load_data(args):
+    """The ``--data`` set, checked against ``--loc``: one clear error before any fitting."""
+    from ..datasets import load_regression_data
+
+    data = load_regression_data(args.data, target=args.target)
+    if isinstance(args.loc, np.ndarray) and args.loc.size != data.X.shape[1]:
+        raise ValueError(f"--loc has {args.loc.size} values but the data have {data.X.shape[1]} features "
+                         f"({', '.join(data.feature_names)}).")
+    return data
+
+
+def noise_sd(args, data) -> float:
+    """``--sigma`` as a number; ``ols`` is the OLS residual sd of ``data``."""
+    from ..datasets import ols_residual_sd
+
+    if args.sigma != "ols":
+        return args.sigma
+    return ols_residual_sd(data.X, data.y, fit_intercept=args.fit_intercept)
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:

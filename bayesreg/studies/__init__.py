@@ -6,7 +6,7 @@
 Both are vectorised over replicates, reproducible from a seed (each cell's randomness
 depends only on the seed and the cell, not on the rest of the grid), and write CSV and
 JSON tables and PNG plots through ``bayesreg simulate linear|gaussian-mean``, whose options
-live in :mod:`bayesreg.cli.evaluation` (the studies know nothing of the command line).
+live in :mod:`bayesreg.cli.simulate` (the studies know nothing of the command line).
 """
 
 from ._grid import parse_grid

@@ -1,11 +1,9 @@
 """The simulation studies: the claims of the issue, checked with their own error bars."""
 
-import json
 
 import numpy as np
 import pytest
 
-from bayesreg.cli import main
 from bayesreg.studies import gaussian_mean, linear, parse_grid
 
 NUTS = dict(num_warmup=300, num_samples=300, num_chains=2)
@@ -93,15 +91,3 @@ def test_parse_grid():
     assert parse_grid(0.5, "tau") == [0.5]
     with pytest.raises(ValueError, match="must be finite"):
         parse_grid("inf", "tau")
-
-
-def test_cli_simulate(tmp_path, capsys):
-    assert main(["simulate", "linear", "--n", "5", "--p", "5", "--tau", "0.5", "--replicates", "200",
-                 "--num-warmup", "300", "--num-samples", "300", "--out", str(tmp_path), "--json",
-                 str(tmp_path / "s.json")]) == 0
-    assert (tmp_path / "study_linear.png").exists() and (tmp_path / "linear_summary.csv").exists()
-    assert json.loads((tmp_path / "s.json").read_text())["summary"][0]["replicates"] == 200
-    assert main(["simulate", "gaussian-mean", "--n", "1,10", "--replicates", "100", "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "study_gaussian_mean.png").exists()
-    assert main(["simulate", "linear", "--n", "0"]) == 2
-    assert "n values must be > 0" in capsys.readouterr().err

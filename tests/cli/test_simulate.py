@@ -1,0 +1,15 @@
+import json
+
+from bayesreg.cli import main
+
+
+def test_cli_simulate(tmp_path, capsys):
+    assert main(["simulate", "linear", "--n", "5", "--p", "5", "--tau", "0.5", "--replicates", "200",
+                 "--num-warmup", "300", "--num-samples", "300", "--out", str(tmp_path), "--json",
+                 str(tmp_path / "s.json")]) == 0
+    assert (tmp_path / "study_linear.png").exists() and (tmp_path / "linear_summary.csv").exists()
+    assert json.loads((tmp_path / "s.json").read_text())["summary"][0]["replicates"] == 200
+    assert main(["simulate", "gaussian-mean", "--n", "1,10", "--replicates", "100", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "study_gaussian_mean.png").exists()
+    assert main(["simulate", "linear", "--n", "0"]) == 2
+    assert "n values must be > 0" in capsys.readouterr().err
