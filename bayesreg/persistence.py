@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._arviz import arviz
 from .config import versions
 from .conjugate import MultivariateNormal
 from .exceptions import ModelFileError
 from .infer.lasso import LassoSolution
+from .inference_data import read_netcdf, write_netcdf
 from .io import default_mode, read_json, to_jsonable
 from .priors import prior_from_json, prior_to_json
 from .results import MAPEstimate, PosteriorFit
@@ -80,7 +80,7 @@ def save(est, path: str | os.PathLike[str]) -> Path:
     try:
         meta = _meta(est)
         if isinstance(est.fit_result_, PosteriorFit):
-            est.fit_result_.idata.to_netcdf(str(staging / "posterior.nc"))
+            write_netcdf(est.fit_result_.idata, staging / "posterior.nc")
         (staging / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         os.chmod(staging, default_mode(directory=True))
         _swap_in(staging, target)
@@ -163,11 +163,9 @@ def load(path: str | os.PathLike[str], estimator_class):
 
 
 def _read_idata(path: Path):
-    az = arviz()
     if not path.is_file():
         raise ModelFileError(f"posterior file missing: {path}")
     try:
-        with az.rc_context({"data.load": "eager"}):
-            return az.from_netcdf(str(path))
+        return read_netcdf(path)
     except Exception as err:  # h5py/xarray raise many kinds for a damaged file
         raise ModelFileError(f"{path} is not a readable NetCDF posterior ({type(err).__name__}: {err}).") from None
