@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from .config import versions
 from .conjugate import MultivariateNormal
@@ -38,15 +39,16 @@ def _meta(est) -> dict:
     params = est.get_params()
     params["sigma"], params["tau"] = prior_to_json(params["sigma"]), prior_to_json(params["tau"])
     params["loc"] = np.asarray(params["loc"], dtype=float).tolist()
+    # only public state: the constructor's parameters and the fitted attributes (names ending in "_")
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "params": params,
-        "n_samples": est._n_samples,
+        "n_samples": est.n_samples_fit_,
         "n_features_in": est.n_features_in_,
         "feature_names": list(getattr(est, "feature_names_in_", [])) or None,
-        "x_mean": est._x_mean,
-        "y_mean": est._y_mean,
+        "x_mean": est.x_mean_,
+        "y_mean": est.y_mean_,
         "coef": est.coef_,
         "intercept": est.intercept_,
         "versions": versions(),
@@ -71,7 +73,7 @@ def _meta(est) -> dict:
 
 def save(est, path: str | os.PathLike[str]) -> Path:
     """Write a fitted estimator to the folder ``path`` atomically (see module docs)."""
-    est._check_fitted()
+    check_is_fitted(est, "coef_")
     target = Path(path)
     if target.exists() and not (target / "meta.json").is_file():
         raise ValueError(f"{target} exists and is not a saved bayesreg model; refusing to replace it.")
@@ -133,9 +135,9 @@ def load(path: str | os.PathLike[str], estimator_class):
         est.n_features_in_ = int(meta["n_features_in"])
         if meta.get("feature_names"):
             est.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
-        est._n_samples = int(meta["n_samples"])
-        est._x_mean = np.asarray(meta["x_mean"], dtype=float)
-        est._y_mean = float(meta["y_mean"])
+        est.n_samples_fit_ = int(meta["n_samples"])
+        est.x_mean_ = np.asarray(meta["x_mean"], dtype=float)
+        est.y_mean_ = float(meta["y_mean"])
         est.coef_ = np.asarray(meta["coef"], dtype=float)
         est.intercept_ = float(meta["intercept"])
     except (KeyError, TypeError, ValueError) as err:
