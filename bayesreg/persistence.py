@@ -20,12 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
-from ._arviz import arviz
 from .config import versions
 from .conjugate import MultivariateNormal
 from .exceptions import ModelFileError
 from .infer.lasso import LassoSolution
+from .inference_data import read_netcdf, write_netcdf
 from .io import default_mode, read_json, to_jsonable
 from .priors import prior_from_json, prior_to_json
 from .results import MAPEstimate, PosteriorFit
@@ -38,15 +39,16 @@ def _meta(est) -> dict:
     params = est.get_params()
     params["sigma"], params["tau"] = prior_to_json(params["sigma"]), prior_to_json(params["tau"])
     params["loc"] = np.asarray(params["loc"], dtype=float).tolist()
+    # only public state: the constructor's parameters and the fitted attributes (names ending in "_")
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "params": params,
-        "n_samples": est._n_samples,
+        "n_samples": est.n_samples_fit_,
         "n_features_in": est.n_features_in_,
         "feature_names": list(getattr(est, "feature_names_in_", [])) or None,
-        "x_mean": est._x_mean,
-        "y_mean": est._y_mean,
+        "x_mean": est.x_mean_,
+        "y_mean": est.y_mean_,
         "coef": est.coef_,
         "intercept": est.intercept_,
         "versions": versions(),
@@ -71,7 +73,7 @@ def _meta(est) -> dict:
 
 def save(est, path: str | os.PathLike[str]) -> Path:
     """Write a fitted estimator to the folder ``path`` atomically (see module docs)."""
-    est._check_fitted()
+    check_is_fitted(est, "coef_")
     target = Path(path)
     if target.exists() and not (target / "meta.json").is_file():
         raise ValueError(f"{target} exists and is not a saved bayesreg model; refusing to replace it.")
@@ -80,7 +82,7 @@ def save(est, path: str | os.PathLike[str]) -> Path:
     try:
         meta = _meta(est)
         if isinstance(est.fit_result_, PosteriorFit):
-            est.fit_result_.idata.to_netcdf(str(staging / "posterior.nc"))
+            write_netcdf(est.fit_result_.idata, staging / "posterior.nc")
         (staging / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         os.chmod(staging, default_mode(directory=True))
         _swap_in(staging, target)
@@ -133,9 +135,9 @@ def load(path: str | os.PathLike[str], estimator_class):
         est.n_features_in_ = int(meta["n_features_in"])
         if meta.get("feature_names"):
             est.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
-        est._n_samples = int(meta["n_samples"])
-        est._x_mean = np.asarray(meta["x_mean"], dtype=float)
-        est._y_mean = float(meta["y_mean"])
+        est.n_samples_fit_ = int(meta["n_samples"])
+        est.x_mean_ = np.asarray(meta["x_mean"], dtype=float)
+        est.y_mean_ = float(meta["y_mean"])
         est.coef_ = np.asarray(meta["coef"], dtype=float)
         est.intercept_ = float(meta["intercept"])
     except (KeyError, TypeError, ValueError) as err:
@@ -163,11 +165,9 @@ def load(path: str | os.PathLike[str], estimator_class):
 
 
 def _read_idata(path: Path):
-    az = arviz()
     if not path.is_file():
         raise ModelFileError(f"posterior file missing: {path}")
     try:
-        with az.rc_context({"data.load": "eager"}):
-            return az.from_netcdf(str(path))
+        return read_netcdf(path)
     except Exception as err:  # h5py/xarray raise many kinds for a damaged file
         raise ModelFileError(f"{path} is not a readable NetCDF posterior ({type(err).__name__}: {err}).") from None

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._arviz import arviz
+from . import inference_data
 from .diagnostics import component_labels, convergence_problems, quick_diagnostics
 
 
@@ -88,10 +88,8 @@ class PosteriorFit:
         :func:`~bayesreg.diagnostics.quick_diagnostics` (ArviZ's rank-normalised estimators,
         vectorised), the very numbers the convergence warnings judge.
         """
-        az = arviz()
-
-        table = az.summary(self.idata, var_names=var_names, hdi_prob=hdi_prob, kind="stats",
-                           stat_funcs={"median": np.median}, extend=True, round_to="none")
+        table = inference_data.summary_stats(self.idata, var_names, hdi_prob=hdi_prob,
+                                             stat_funcs={"median": np.median})
         # rows are the selected variables in order, each flattened in C order, as quick_diagnostics'
         names = list(dict.fromkeys(label.split("[", 1)[0] for label in table.index))
         diagnostics = quick_diagnostics({name: self.idata.posterior[name].values for name in names}, mcse=True)
@@ -152,12 +150,11 @@ def _from_draws(cls, draws, *, posterior_predictive=None, log_likelihood=None,
     meta.update({k: v for k, v in (attrs or {}).items() if v is not None})
 
     def build():
-        az = arviz()
         groups = {name: (group() if callable(group) else group) or None
                   for name, group in (("posterior_predictive", posterior_predictive),
                                       ("log_likelihood", log_likelihood))}
-        return az.from_dict(posterior=draws.samples, observed_data=observed_data, sample_stats=draws.stats,
-                            dims=dims, coords=coords, attrs=meta, **groups)
+        return inference_data.from_draws(draws.samples, observed_data=observed_data, sample_stats=draws.stats,
+                                         dims=dims, coords=coords, attrs=meta, **groups)
 
     return cls(settings={**settings, **(attrs or {})}, posterior=draws.samples, sample_stats=draws.stats,
                build=build, dims=dims, coords=coords)

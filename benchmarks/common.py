@@ -52,7 +52,7 @@ def timed_runs(fns: dict[str, Callable[[int], object]], repeats: int) -> dict[st
 
 def mean_and_mcse(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mean and its Monte Carlo standard error (ArviZ) of every component of (chain, draw, ...)."""
-    from bayesreg._arviz import arviz
+    from bayesreg.inference_data import arviz
 
     az = arviz()
     draws = np.asarray(draws, dtype=np.float64)
@@ -79,7 +79,7 @@ def alternate(fns: dict[str, Callable[[int], object]], repeats: int) -> dict[str
 
 def min_bulk_ess(draws: dict[str, np.ndarray]) -> float:
     """Smallest bulk ESS over every scalar component of (chain, draw, ...) arrays."""
-    from bayesreg._arviz import arviz
+    from bayesreg.inference_data import arviz
 
     az = arviz()
     ds = az.convert_to_dataset({k: np.asarray(v) for k, v in draws.items()})

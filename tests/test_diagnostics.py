@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from bayesreg._arviz import arviz
 from bayesreg.diagnostics import mcse_of_mean, quick_diagnostics, rank_diagnostics
+from bayesreg.inference_data import arviz
 from bayesreg.results import PosteriorFit
 from bayesreg.testing import assert_within_mcse
 

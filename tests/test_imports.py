@@ -18,7 +18,8 @@ ROOT = Path(__file__).parents[1] / "bayesreg"
 
 # bottom first; a module's layer is that of its first name below ``bayesreg``
 LAYERS = [
-    {"_version", "exceptions", "_validation", "_progress", "io", "datasets", "config", "_arviz", "tables"},
+    # inference_data is the one door to ArviZ and imports no bayesreg module, so everything may use it
+    {"_version", "exceptions", "_validation", "_progress", "io", "datasets", "config", "inference_data", "tables"},
     # testing's MCSE tolerances are diagnostics' ESS: one implementation
     {"models", "priors", "conjugate", "likelihood", "diagnostics", "results", "testing"},
     {"infer"},
@@ -174,3 +175,28 @@ def test_reader_sees_imports_inside_functions():
     # studies used to import the command line inside ``main``; the reader must see such lazy imports
     assert "bayesreg.infer.lasso" in GRAPH["bayesreg.regularization_path"]
     assert "bayesreg.estimators.linear_regression" in GRAPH["bayesreg.evaluation"]  # imported inside a function
+
+
+def _arviz_uses(path: Path) -> list[str]:
+    """Where a module imports ArviZ, or takes the ArviZ module from ``inference_data``."""
+    uses = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            uses += [f"line {node.lineno}: import {a.name}" for a in node.names if a.name.split(".")[0] == "arviz"]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and (node.module or "").split(".")[0] == "arviz":
+                uses.append(f"line {node.lineno}: from {node.module} import ...")
+            elif (node.module or "").endswith("inference_data") and any(a.name == "arviz" for a in node.names):
+                uses.append(f"line {node.lineno}: takes the ArviZ module from inference_data")
+        elif (isinstance(node, ast.Attribute) and node.attr == "arviz"
+              and getattr(node.value, "id", "") == "inference_data"):
+            uses.append(f"line {node.lineno}: inference_data.arviz")
+    return uses
+
+
+def test_only_inference_data_touches_arviz():
+    # one module between bayesreg and ArviZ, so an ArviZ upgrade (1.x changes the API) is one module's work
+    wrong = [f"{name} {use}" for name, path in MODULES.items() if name != "bayesreg.inference_data"
+             for use in _arviz_uses(path)]
+    assert not wrong, "ArviZ used outside bayesreg.inference_data:\n" + "\n".join(wrong)
+    assert _arviz_uses(MODULES["bayesreg.inference_data"]), "the scan no longer sees inference_data's own import"

@@ -1,10 +1,11 @@
 import json
+import sys
 
 import numpy as np
 import pytest
 
 import bayesreg
-from bayesreg import BayesianLinearRegression, HalfNormal, ModelFileError
+from bayesreg import BayesianLinearRegression, HalfNormal, ModelFileError, persistence
 from bayesreg.datasets import simulate_regression
 
 # the NUTS fits here are deliberately tiny: these tests are about files, not convergence
@@ -95,3 +96,34 @@ def test_truncated_posterior_file_is_a_clear_error(tmp_path):
     nc.unlink()
     with pytest.raises(ModelFileError, match="posterior file missing"):
         bayesreg.load(path)
+
+
+class _PublicOnly(BayesianLinearRegression):
+    """Refuses bayesreg.persistence any read or write of an attribute whose name starts with "_"."""
+
+    @staticmethod
+    def _check(name):
+        caller = sys._getframe(2).f_globals.get("__name__")
+        if caller == "bayesreg.persistence" and name.startswith("_") and not name.startswith("__"):
+            raise AssertionError(f"persistence touched the private attribute {name}")
+
+    def __getattribute__(self, name):
+        _PublicOnly._check(name)
+        return super().__getattribute__(name)
+
+    def __setattr__(self, name, value):
+        _PublicOnly._check(name)
+        super().__setattr__(name, value)
+
+
+@pytest.mark.parametrize("kwargs", [dict(method="exact", prior="normal", fit_intercept=True),
+                                    dict(method="map", fit_intercept=True)])
+def test_save_and_load_use_only_public_attributes(tmp_path, kwargs):
+    # persistence sees the estimator as a scikit-learn user does: get_params() and the fitted "_" attributes
+    est = _PublicOnly(**kwargs).fit(DATA.X, DATA.y)
+    path = persistence.save(est, tmp_path / "model")
+    loaded = persistence.load(path, _PublicOnly)
+    for name in ("n_samples_fit_", "x_mean_", "y_mean_", "coef_", "intercept_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(est, name), err_msg=name)
+    assert loaded.n_samples_fit_ == 30 and loaded.x_mean_.shape == (3,)
+    np.testing.assert_array_equal(loaded.predict(DATA.X, return_std=True)[1], est.predict(DATA.X, return_std=True)[1])

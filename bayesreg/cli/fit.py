@@ -134,7 +134,7 @@ def _fit_figures(args, fits, data) -> dict:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .._arviz import arviz
+    from ..inference_data import plot
     from ..plotting import plot_coef_comparison
 
     figures = {}
@@ -150,14 +150,12 @@ def _fit_figures(args, fits, data) -> dict:
     figures["coefficients"] = ax.figure
     sampled = fits.get("nuts") or fits.get("gibbs")
     if sampled is not None:
-        az = arviz()
         idata = sampled.idata_
         var_names = [v for v in ("w", "sigma", "tau", "lambda") if v in idata.posterior]
-        figures["trace"] = az.plot_trace(idata, var_names=var_names).ravel()[0].figure
-        figures["rank"] = az.plot_rank(idata, var_names=["w"]).ravel()[0].figure
-        figures["forest"] = az.plot_forest(idata, var_names=["w"], combined=True, hdi_prob=0.95)[0].figure
-        ax = az.plot_ppc(idata, num_pp_samples=100)
-        figures["posterior_predictive"] = np.atleast_1d(ax).ravel()[0].figure
+        figures["trace"] = plot("trace", idata, var_names=var_names)
+        figures["rank"] = plot("rank", idata, var_names=["w"])
+        figures["forest"] = plot("forest", idata, var_names=["w"], combined=True, hdi_prob=0.95)
+        figures["posterior_predictive"] = plot("ppc", idata, num_pp_samples=100)
     for fig in figures.values():
         fig.tight_layout()
     return figures

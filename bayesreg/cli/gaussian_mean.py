@@ -145,8 +145,7 @@ def _figures(args, model, x_train, x_test, fit) -> dict:
     fig.tight_layout()
     figures = {"gaussian_mean": fig}
     if fit is not None:
-        from .._arviz import arviz
+        from ..inference_data import plot
 
-        axes = arviz().plot_trace(fit.idata, var_names=["mu"], compact=False)
-        figures["gaussian_mean_trace"] = axes.ravel()[0].figure
+        figures["gaussian_mean_trace"] = plot("trace", fit.idata, var_names=["mu"], compact=False)
     return figures

@@ -81,7 +81,18 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     coef_ : ndarray of shape (n_features,)
         Posterior mean (nuts, exact) or MAP (map).
     intercept_ : float
-    idata_ : arviz.InferenceData (NUTS only)
+        Posterior mean (samplers) or ``y_mean_ - x_mean_ @ coef_``; 0.0 without ``fit_intercept``.
+    n_features_in_ : int
+        Number of columns of X seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of X, when X had string column names (a DataFrame).
+    n_samples_fit_ : int
+        Number of rows of X seen in ``fit`` (the n in the intercept's posterior variance sigma^2 / n).
+    x_mean_ : ndarray of shape (n_features_in_,)
+        Column means of X the model was centred with (zeros without ``fit_intercept``).
+    y_mean_ : float
+        Mean of y the model was centred with (0.0 without ``fit_intercept``).
+    idata_ : arviz.InferenceData (NUTS and Gibbs only)
     posterior_ : MultivariateNormal (exact only)
     fit_result_ : PosteriorFit, MultivariateNormal, LassoSolution or MAPEstimate
     """
@@ -165,10 +176,10 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         n_samples, n_features = X.shape
         self.n_features_in_ = n_features
         loc = self._loc_vector(n_features)
-        Xc, yc, self._x_mean, self._y_mean = likelihood.center(X, y, fit_intercept=bool(self.fit_intercept))
+        Xc, yc, self.x_mean_, self.y_mean_ = likelihood.center(X, y, fit_intercept=bool(self.fit_intercept))
         if sigma_family == "jeffreys":
             self._check_jeffreys(Xc, yc)
-        self._n_samples = n_samples
+        self.n_samples_fit_ = n_samples
         self.__dict__.pop("posterior_", None)
 
         if self.method == "exact":
@@ -183,7 +194,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             warn_if_unconverged(fit.convergence_problems())
             self.fit_result_ = fit
             self.coef_ = fit.draws("w").reshape(-1, n_features).mean(axis=0)
-        self.intercept_ = float(self._y_mean - self._x_mean @ self.coef_) if self.fit_intercept else 0.0
+        self.intercept_ = float(self.y_mean_ - self.x_mean_ @ self.coef_) if self.fit_intercept else 0.0
         if self.method in SAMPLERS and self.fit_intercept:
             self.intercept_ = float(self.fit_result_.draws("intercept").mean())
         return self
@@ -253,7 +264,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             # b | w, sigma, D ~ N(ybar - xbar'w, sigma^2 / n) under a flat prior on b
             sd = np.asarray(sigma_draws) / np.sqrt(X.shape[0])
             samples["intercept"] = likelihood.normal_replicates(
-                self._y_mean - w @ self._x_mean, sd, rng=rng_intercept)
+                self.y_mean_ - w @ self.x_mean_, sd, rng=rng_intercept)
         pointwise = _PointwiseGroups(X, y, samples, sigma_draws, rng_pointwise)
         names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
         return PosteriorFit.from_draws(
@@ -325,10 +336,10 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             return mean
         var = np.full(X.shape[0], self._noise_var())
         if self.method == "exact":
-            Xc = X - self._x_mean
+            Xc = X - self.x_mean_
             var += np.einsum("ij,jk,ik->i", Xc, self.posterior_.cov, Xc)
             if self.fit_intercept:  # the intercept's own variance, sigma^2 / n
-                var += self._noise_var() / self._n_samples
+                var += self._noise_var() / self.n_samples_fit_
         elif self.method in SAMPLERS:
             draws = self._mean_draws(X).reshape(-1, X.shape[0])
             var += draws.var(axis=0)
@@ -360,10 +371,10 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             return likelihood.normal_replicates(mean, sigma, rng=rng).reshape(-1, X.shape[0])
         if self.method == "exact":
             w = self.posterior_.sample(4000, rng=rng)
-            b = self._y_mean - w @ self._x_mean if self.fit_intercept else 0.0
+            b = self.y_mean_ - w @ self.x_mean_ if self.fit_intercept else 0.0
             noise = np.sqrt(self._noise_var())
             if self.fit_intercept:
-                b = b + noise / np.sqrt(self._n_samples) * rng.standard_normal(4000)
+                b = b + noise / np.sqrt(self.n_samples_fit_) * rng.standard_normal(4000)
                 b = b[:, None]
             return w @ X.T + b + noise * rng.standard_normal((4000, X.shape[0]))
         raise ValueError("sample_predictive needs a posterior: fit with method='nuts', 'gibbs' or 'exact'.")
