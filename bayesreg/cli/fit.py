@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from ._common import (
     add_nuts_options,
     add_output_options,
