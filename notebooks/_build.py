@@ -39,17 +39,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import bayesreg
+
+bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work
+
 from bayesreg import GaussianMean, compare_predictives, growth_table, sign_cases
 from bayesreg.datasets import simulate_gaussian_mean
 from bayesreg.plotting import plot_growth, plot_posterior_mu, plot_predictives
 
-bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work
 print("bayesreg", bayesreg.__version__)"""),
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"  # tests run every notebook small
 SEED = 0
 N, MU_TRUE, SIGMA, TAU = 10, 1.5, 2.0, 1.0
 N_TEST = 2_000 if FAST else 20_000
-NUM_WARMUP, NUM_SAMPLES = (300, 300) if FAST else (1000, 2000)"""),
+NUM_WARMUP, NUM_SAMPLES = (500, 1000) if FAST else (1000, 2000)"""),
         ("md", """## 2. The posterior of $\\mu$
 
 Precisions add: $1/v_n = 1/\\tau^2 + n/\\sigma^2$, and the posterior mean
@@ -139,11 +141,12 @@ import pandas as pd
 from sklearn.linear_model import Lasso
 
 import bayesreg
+
+bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work
+
 from bayesreg import BayesianLinearRegression, regularization_path
 from bayesreg.datasets import load_diabetes_data
-from bayesreg.plotting import plot_coef_comparison, plot_regularization_path
-
-bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work"""),
+from bayesreg.plotting import plot_coef_comparison, plot_regularization_path"""),
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
 SEED = 0
 TAU = 10.0
@@ -256,6 +259,9 @@ import numpy as np
 from sklearn.naive_bayes import BernoulliNB
 
 import bayesreg
+
+bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work
+
 from bayesreg import BernoulliNaiveBayes
 from bayesreg.datasets import load_mnist5k
 from bayesreg.estimators.naive_bayes import (
@@ -264,9 +270,7 @@ from bayesreg.estimators.naive_bayes import (
     feature_evidence,
     least_certain_example,
 )
-from bayesreg.plotting import plot_duplicated_confidence
-
-bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work"""),
+from bayesreg.plotting import plot_duplicated_confidence"""),
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
 SEED = 0
 CLASSES = (3, 8)          # class 0 = digit 3, class 1 = digit 8
@@ -328,11 +332,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import bayesreg
+
+bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work
+
 from bayesreg.mlp import BinaryCrossEntropy, FeedForwardNetwork, SoftmaxCrossEntropy, gradient_check, load_split
 from bayesreg.mlp.experiments import regression_experiment, run_experiment, summarize, train_config
-from bayesreg.plotting import plot_experiment, plot_learning_curves
-
-bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work"""),
+from bayesreg.plotting import plot_experiment, plot_learning_curves"""),
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
 SEED = 102
 EPOCHS = 10 if FAST else 200           # the default training run
@@ -449,9 +454,10 @@ and when does the difference vanish? We check by simulation, with every number's
 import numpy as np
 
 import bayesreg
-from bayesreg.studies import gaussian_mean, linear
 
-bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work"""),
+bayesreg.setup()  # float64, parallel chains, compilation cache: first, before any JAX work
+
+from bayesreg.studies import gaussian_mean, linear"""),
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
 SEED = 0
 REPLICATES = 40 if FAST else 200
