@@ -42,21 +42,16 @@ class HalfCauchy(ScalePrior):
 
 
 @dataclass(frozen=True)
-class InverseGamma:
-    """A prior on the noise *variance*: sigma^2 ~ InvGamma(concentration, rate).
-
-    Conjugate for the Normal likelihood, so the Gibbs sampler (Park & Casella 2008) draws
-    sigma^2 exactly; ``InverseGamma(0.001, 0.001)`` is a common vague choice. Give it as
-    ``sigma=InverseGamma(a, b)``; posterior draws are reported for sigma itself.
-    """
+class _ConcentrationRate:
+    """A prior stated by a Gamma-family (concentration, rate) pair, both positive."""
 
     concentration: float = 1.0
     rate: float = 1.0
-    family = "invgamma_variance"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "concentration", check_positive(self.concentration, "InverseGamma.concentration"))
-        object.__setattr__(self, "rate", check_positive(self.rate, "InverseGamma.rate"))
+        name = type(self).__name__
+        object.__setattr__(self, "concentration", check_positive(self.concentration, f"{name}.concentration"))
+        object.__setattr__(self, "rate", check_positive(self.rate, f"{name}.rate"))
 
     @property
     def value(self):
@@ -65,7 +60,19 @@ class InverseGamma:
         return np.array([self.concentration, self.rate])
 
     def __repr__(self) -> str:
-        return f"InverseGamma({self.concentration:g}, {self.rate:g})"
+        return f"{type(self).__name__}({self.concentration:g}, {self.rate:g})"
+
+
+@dataclass(frozen=True, repr=False)
+class InverseGamma(_ConcentrationRate):
+    """A prior on the noise *variance*: sigma^2 ~ InvGamma(concentration, rate).
+
+    Conjugate for the Normal likelihood, so the Gibbs sampler (Park & Casella 2008) draws
+    sigma^2 exactly; ``InverseGamma(0.001, 0.001)`` is a common vague choice. Give it as
+    ``sigma=InverseGamma(a, b)``; posterior draws are reported for sigma itself.
+    """
+
+    family = "invgamma_variance"
 
 
 @dataclass(frozen=True)
@@ -90,8 +97,8 @@ class Jeffreys:
         return "Jeffreys()"
 
 
-@dataclass(frozen=True)
-class LassoLambda:
+@dataclass(frozen=True, repr=False)
+class LassoLambda(_ConcentrationRate):
     """Park & Casella's hyperprior on the lasso parameter: lambda^2 ~ Gamma(concentration, rate).
 
     The Bayesian lasso puts w_j | sigma ~ Laplace(loc_j, sigma / lambda); this package's scale
@@ -101,22 +108,7 @@ class LassoLambda:
     draws are reported for tau and for lambda = 1 / tau.
     """
 
-    concentration: float = 1.0
-    rate: float = 1.0
     family = "lasso_lambda"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "concentration", check_positive(self.concentration, "LassoLambda.concentration"))
-        object.__setattr__(self, "rate", check_positive(self.rate, "LassoLambda.rate"))
-
-    @property
-    def value(self):
-        import numpy as np
-
-        return np.array([self.concentration, self.rate])
-
-    def __repr__(self) -> str:
-        return f"LassoLambda({self.concentration:g}, {self.rate:g})"
 
 
 PRIOR_FAMILIES = {"halfnormal": HalfNormal, "halfcauchy": HalfCauchy, "invgamma_variance": InverseGamma,
