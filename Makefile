@@ -2,7 +2,7 @@
 # make test   - create .venv, install with dev extras, run lint and the whole test suite
 # make notebooks - rebuild and run the notebooks at full size (their committed outputs and figures)
 # make bench  - install the peer tools (bench extra), run the slow checks and the side-by-side
-#               benchmarks; writes benchmarks/RESULTS.md (up to ~30 minutes)
+#               benchmarks; writes benchmarks/RESULTS.md (about an hour)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin

@@ -33,6 +33,9 @@ TARGETS = (("~90% zeros", 0.9), ("~50% zeros", 0.5), ("dense", 0.0))
 # sklearn's coordinate descent at tol=1e-12 can stall at rounding level and run to max_iter; with
 # the Gram matrix at p = 1000 a million epochs take hours, so it is capped and such cells say so
 SKLEARN_MAX_ITER = 20_000
+# cells where bayesreg's active-set solve ran for more than 8 minutes (2026-12-04): reported, not run,
+# so that `make bench` finishes; the lasso issue to come is to make them finish
+BAYESREG_DOES_NOT_FINISH = {(1000, 1000, "dense")}
 
 
 def _sklearn(model, X, y):
@@ -89,7 +92,7 @@ def run(repeats: int) -> list[dict]:
     from bayesreg.infer.lasso import lasso_map
 
     ns, ps = size((100, 1000, 20000), (100, 1000)), size((10, 100, 1000), (10, 100))
-    lines, out, ratios = [], [], []
+    lines, out, ratios, unfinished = [], [], [], []
     for n in ns:
         for p in ps:
             if p > n:
@@ -97,6 +100,12 @@ def run(repeats: int) -> list[dict]:
             sim = simulate_regression(n, p, n_nonzero=p, coef_scale=2.0, sigma=1.0, seed=0)
             X, y = sim.X, sim.y
             for label, alpha, _, alpha_max in penalties(X, y):
+                if (n, p, label) in BAYESREG_DOES_NOT_FINISH:
+                    lines.append([str(n), str(p), label, f"{alpha / alpha_max:.2e}", "-", "-", "-", "> 480000", "-",
+                                  "-", "NOT MEASURED: bayesreg's exact solve had not finished after 8 minutes "
+                                  "(p = n, dense solution); a known loss"])
+                    unfinished.append(f"n={n} p={p} {label}")
+                    continue
                 tau = 1.0 / (alpha * n)
                 sk = lambda: _sklearn(Lasso(alpha=alpha, fit_intercept=False, tol=1e-12,
                                             max_iter=SKLEARN_MAX_ITER), X, y)
@@ -141,5 +150,6 @@ def run(repeats: int) -> list[dict]:
     out.insert(0, row(f"Lasso MAP grid ({len(ratios)} cells): slowest cell, {worst[1]}", "bayesreg lasso_map",
                       1.0 / worst[0], "sklearn Lasso(tol=1e-12)", 1.0, unit="time relative to sklearn",
                       higher_is_better=False,
-                      note=f"bayesreg slower in {len(slower)} cells" + (f": {', '.join(slower)}" if slower else "")))
+                      note=f"bayesreg slower in {len(slower)} cells" + (f": {', '.join(slower)}" if slower else "")
+                      + (f"; did not finish in 8 minutes (not run): {', '.join(unfinished)}" if unfinished else "")))
     return out
