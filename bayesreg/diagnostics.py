@@ -201,8 +201,13 @@ def rank_diagnostics(x: np.ndarray, *, mcse: bool = True, relative: bool = False
         # components split over threads give the very same numbers in about 1/workers of the time
         # (with p = 100 the diagnostics otherwise cost a third of a NUTS fit).
         parts = np.array_split(np.arange(x.shape[2]), workers)
-        results = list(_pool().map(lambda idx: rank_diagnostics(x[..., idx], mcse=mcse, relative=relative), parts))
+        results = list(_pool().map(lambda idx: _rank_diagnostics(x[..., idx], mcse, relative), parts))
         return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+    return _rank_diagnostics(x, mcse, relative)
+
+
+def _rank_diagnostics(x: np.ndarray, mcse: bool, relative: bool) -> dict[str, np.ndarray]:
+    """rank_diagnostics on the calling thread (a pool worker must never wait on the pool)."""
     n_chain, n_draw, n_comp = x.shape
     out = {k: np.full(n_comp, np.nan) for k in (_COLUMNS if mcse else _COLUMNS[3:])}
     valid = ~np.isnan(x).any(axis=(0, 1))

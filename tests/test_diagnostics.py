@@ -178,3 +178,21 @@ def test_components_split_over_threads_give_the_same_numbers():
         alone = rank_diagnostics(x[..., j:j + 1])
         for key, value in whole.items():
             np.testing.assert_array_equal(value[j:j + 1], alone[key], err_msg=key)
+
+
+def test_many_components_do_not_deadlock_the_thread_pool():
+    """With 128 or more components each pool worker once split its share again onto the same
+    pool and waited on it: all workers waiting, none left to run (a study's stacked replicates
+    and any fit with p >= 128 hung). Run in a daemon thread so a regression fails, not hangs."""
+    import threading
+
+    from bayesreg.diagnostics import rank_diagnostics
+
+    x = np.random.default_rng(8).standard_normal((2, 100, 600))
+    out = {}
+    worker = threading.Thread(target=lambda: out.update(rank_diagnostics(x, mcse=False)), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "rank_diagnostics on 600 components did not finish in 120 s"
+    alone = rank_diagnostics(x[..., 599:600], mcse=False)
+    np.testing.assert_array_equal(out["r_hat"][599:], alone["r_hat"])
