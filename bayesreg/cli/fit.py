@@ -48,6 +48,15 @@ def register(sub) -> None:
     p.set_defaults(run=run_fit)
 
 
+def _number_pair(text: str, option: str, form: str) -> tuple[float, float]:
+    """Two comma-separated numbers (a Gamma-family prior's concentration and rate)."""
+    try:
+        first, second = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"{option} must be two numbers {form}; got {text!r}.") from None
+    return first, second
+
+
 def run_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -61,21 +70,13 @@ def run_fit(args: argparse.Namespace) -> int:
     sigma_value = noise_sd(args, data)
     priors = {"halfnormal": HalfNormal, "halfcauchy": HalfCauchy}
     if args.sigma_prior == "invgamma":
-        try:
-            a, b = (float(v) for v in args.sigma_ig.split(","))
-        except ValueError:
-            raise ValueError(f"--sigma-ig must be two numbers A,B; got {args.sigma_ig!r}.") from None
-        sigma = InverseGamma(a, b)
+        sigma = InverseGamma(*_number_pair(args.sigma_ig, "--sigma-ig", "A,B"))
     elif args.sigma_prior == "jeffreys":
         sigma = Jeffreys()
     else:
         sigma = priors[args.sigma_prior](sigma_value) if args.sigma_prior else sigma_value
     if args.tau_prior == "lasso-lambda":
-        try:
-            r, delta = (float(v) for v in args.lambda_gamma.split(","))
-        except ValueError:
-            raise ValueError(f"--lambda-gamma must be two numbers R,DELTA; got {args.lambda_gamma!r}.") from None
-        tau = LassoLambda(r, delta)
+        tau = LassoLambda(*_number_pair(args.lambda_gamma, "--lambda-gamma", "R,DELTA"))
     else:
         tau = priors[args.tau_prior](args.tau) if args.tau_prior else args.tau
     print(f"data: {data.source}; target {data.target_name}")
