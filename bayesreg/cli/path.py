@@ -25,8 +25,8 @@ def register(sub) -> None:
                    help="log-spaced grid LO:HI:N or a comma-separated list (default 0.01:1000:17)")
     q.add_argument("--posterior", action=argparse.BooleanOptionalAction, default=True,
                    help="also compute posterior means by NUTS (default: on)")
-    add_nuts_options(q, num_chains=2)
-    q.set_defaults(num_warmup=500, num_samples=500)
+    add_nuts_options(q, num_chains=4)
+    q.set_defaults(num_warmup=500, num_samples=1000)
     add_output_options(q)
     q.set_defaults(run=run_path)
 
