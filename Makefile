@@ -36,6 +36,10 @@ demo: $(VENV)/.installed-dev
 	$(BIN)/bayesreg fit --data diabetes --prior laplace --tau 10 --method nuts,map --seed 0 \
 		--save $(OUT)/models/diabetes_laplace --out $(OUT)/fit --json $(OUT)/fit.json \
 		| tee $(OUT)/fit.txt
+	$(BIN)/bayesreg compare --data diabetes --prior laplace --tau 10 --test-size 0.25 --seed 0 \
+		--out $(OUT)/compare --json $(OUT)/compare.json | tee $(OUT)/compare.txt
+	$(BIN)/bayesreg simulate linear --n 20,100 --p 5,20 --tau 0.5,2 --sigma 1 --replicates 100 --seed 0 \
+		--out $(OUT)/simulate --json $(OUT)/simulate.json | tee $(OUT)/simulate.txt
 	$(BIN)/bayesreg path --data diabetes --prior laplace --taus 0.1:1000:13 --seed 0 \
 		--out $(OUT)/path --json $(OUT)/path.json | tee $(OUT)/path.txt
 	$(BIN)/bayesreg naive-bayes --data mnist5k --classes 3,8 --copies 1,2,4,8,16 \
