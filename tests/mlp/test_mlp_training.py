@@ -8,6 +8,7 @@ from bayesreg.cli import main
 from bayesreg.mlp import (
     BinaryCrossEntropy,
     FeedForwardNetwork,
+    Scaler,
     SoftmaxCrossEntropy,
     SquaredError,
     load_network,
@@ -207,3 +208,59 @@ def test_cli_experiment(tmp_path):
                  "--json", str(tmp_path / "e.json")]) == 0
     assert (tmp_path / "experiment_step-size.png").exists()
     assert len(json.loads((tmp_path / "e.json").read_text())["runs"]) == 4
+
+
+def _train_784(path, scaling):
+    assert main(["mlp", "train", "--epochs", "1", "--val-size", "0.5", "--width", "4", "--no-progress",
+                 "--scaling", scaling, "--save", str(path)]) == 0
+
+
+# every way of saving a network x every way of reading one: (writer, the scaling it stores)
+WRITERS = {
+    "save_network(net, path)": (lambda net, p: save_network(net, p), None),
+    "save_network(scaling=unit)": (lambda net, p: save_network(net, p, scaling="unit"), "unit"),
+    "save_network(scaling=Scaler)": (lambda net, p: save_network(net, p, scaling=Scaler("unit")), "unit"),
+    "save_network(metadata=scaling)": (lambda net, p: save_network(net, p, metadata={"scaling": Scaler().to_dict()}),
+                                       "centered"),
+    "mlp train --save": (lambda net, p: _train_784(p, "unit"), "unit"),
+}
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_every_saved_network_loads_in_every_reader(tmp_path, capsys, writer):
+    write, stored = WRITERS[writer]
+    path = tmp_path / "net.npz"
+    write(FeedForwardNetwork(784, 10, 8, 2, "relu", seed=3), path)
+    network, meta = load_network(path, expect={"input_dim": 784, "output_dim": 10})   # reader 1: the API
+    assert meta.get("scaling", {}).get("kind") == stored
+    pixels = np.random.default_rng(0).integers(0, 256, size=(6, 784))
+    csv = tmp_path / "x.csv"
+    _write_digits_csv(csv, [[10 + i, *row] for i, row in enumerate(pixels)])
+    out = tmp_path / "pred.csv"
+    capsys.readouterr()
+    assert main(["mlp", "predict", "--model", str(path), "--data", str(csv), "--out", str(out),   # reader 2: the CLI
+                 "--json", str(tmp_path / "p.json")]) == 0
+    scaler = Scaler(stored or "centered")
+    expected = np.argmax(network.predict_output(scaler.transform(pixels, network.dtype)), axis=1)
+    assert out.read_text().splitlines() == ["id,digit"] + [f"{10 + i},{d}" for i, d in enumerate(expected)]
+    assert json.loads((tmp_path / "p.json").read_text())["scaling"] == scaler.kind
+    err = capsys.readouterr().err
+    assert ("stores no pixel scaling" in err) == (stored is None)
+
+
+def test_predict_scaling_option_and_committed_network(tmp_path, capsys):
+    import pathlib
+
+    path = save_network(FeedForwardNetwork(784, 10, 8, 2, seed=0), tmp_path / "net.npz")
+    csv = tmp_path / "x.csv"
+    _write_digits_csv(csv, [[0] * 784, [255] * 784])
+    out = tmp_path / "p.csv"
+    assert main(["mlp", "predict", "--model", str(path), "--data", str(csv), "--out", str(out),
+                 "--scaling", "unit"]) == 0
+    assert "stores no pixel scaling" not in capsys.readouterr().err
+    stored = save_network(FeedForwardNetwork(784, 10, 8, 2, seed=0), tmp_path / "s.npz", scaling="centered")
+    assert main(["mlp", "predict", "--model", str(stored), "--data", str(csv), "--out", str(out),
+                 "--scaling", "unit"]) == 2
+    assert "--scaling unit contradicts the scaling stored" in capsys.readouterr().err
+    committed = pathlib.Path(__file__).parents[2] / "models" / "mnist_mlp.npz"
+    assert main(["mlp", "predict", "--model", str(committed), "--data", str(csv), "--output", str(out)]) == 0
