@@ -92,14 +92,14 @@ def run_train(args: argparse.Namespace) -> int:
 
     split = _split(args)
     network, history = train_config(split, _config(args), progress=args.progress)
+    if history.diverged:  # a network at chance accuracy is no result: say so before any output
+        raise ValueError(history.message.replace("step size", "--step-size"))
     print(f"data: {split.source}; {len(split.y_train)} train, {len(split.y_val)} validation"
           + (f", {len(split.y_test)} test" if split.y_test is not None else ""))
     print(network)
     frame = history.to_frame()
     shown = frame.iloc[np.unique(np.linspace(0, len(frame) - 1, min(len(frame), 10)).astype(int))]
     print(format_table(shown, f"Learning curve ({len(frame)} epochs, {history.seconds:.1f} s)"))
-    if history.diverged:
-        print(f"warning: {history.message}")
     results = {"config": _config(args), "history": history.as_dict(), "final_val_acc": history.final_val_acc,
                "best_val_acc": history.best_val_acc}
     if split.y_test is not None:

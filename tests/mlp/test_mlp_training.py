@@ -264,3 +264,25 @@ def test_predict_scaling_option_and_committed_network(tmp_path, capsys):
     assert "--scaling unit contradicts the scaling stored" in capsys.readouterr().err
     committed = pathlib.Path(__file__).parents[2] / "models" / "mnist_mlp.npz"
     assert main(["mlp", "predict", "--model", str(committed), "--data", str(csv), "--output", str(out)]) == 0
+
+
+def test_a_huge_step_size_is_divergence_even_with_a_finite_loss():
+    # step 1e6 keeps the loss finite (about 1e6) at chance accuracy: the old check saw only NaN
+    split = load_split("digits", seed=0)
+    _, history = train_config(split, {"step_size": 1e6, "max_epochs": 5})
+    assert history.diverged and history.epoch == [1]
+    assert history.train_loss[-1] > 10 * history.initial_loss
+    assert history.suggested_step_size == 0.01 and "(e.g. 0.01)" in history.message
+    _, history = train_config(split, {"step_size": 1e300, "max_epochs": 5})
+    assert history.diverged and "e+" not in history.message.split("try")[1]   # not "1e+299"
+    _, history = train_config(split, {"step_size": 0.05, "max_epochs": 5})
+    assert not history.diverged
+
+
+def test_cli_train_stops_a_diverged_run_with_one_line_and_exit_2(tmp_path, capsys):
+    code = main(["mlp", "train", "--data", "digits", "--step-size", "1e6", "--epochs", "5", "--no-progress",
+                 "--save", str(tmp_path / "net.npz"), "--json", str(tmp_path / "r.json")])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == "" and list(tmp_path.iterdir()) == []
+    assert captured.err.count("\n") == 1 and "training diverged at epoch 1" in captured.err
+    assert "try a smaller --step-size (e.g. 0.01)" in captured.err
