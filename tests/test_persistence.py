@@ -1,7 +1,11 @@
 import json
 import os
 import shutil
+import signal
 import sys
+import time
+import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -141,10 +145,11 @@ class _Killed(BaseException):
 _FILE_OPS = ("open", "replace", "rename", "mkdir", "rmdir", "unlink", "remove", "fsync", "chmod")
 
 
-def _crash_after(monkeypatch, k, root):
+def _crash_after(monkeypatch, k, root, *, sigkill=False):
     """Let the first k file operations under ``root`` happen, then fail every later one (a
-    dead process does nothing more). Counts os-level operations and the NetCDF write, which
-    on its crash leaves a truncated file. Returns the list of operations done."""
+    dead process does nothing more), or with ``sigkill`` kill this process at operation k.
+    Counts os-level operations and the NetCDF write, which on its crash leaves a truncated
+    file. Returns the list of operations done."""
     done = []
     root = str(root)
 
@@ -157,6 +162,8 @@ def _crash_after(monkeypatch, k, root):
                 if len(done) >= k:
                     if name == "write_netcdf":
                         Path(target).write_bytes(b"\x89HDF\r\n\x1a\n truncated")
+                    if sigkill:
+                        os.kill(os.getpid(), signal.SIGKILL)
                     raise _Killed(f"killed before {name} {target}")
                 done.append((name, str(target)))
             return fn(*args, **kwargs)
@@ -291,3 +298,93 @@ def test_an_interrupted_first_save_reads_as_no_model_and_is_not_foreign(tmp_path
     (path / "posterior-0123456789ab.nc").write_bytes(b"\x89HDF half")
     persistence.save(fits["map"], path)
     assert sorted(p.name for p in path.iterdir()) == ["meta.json"]
+
+
+# ---- the same with real processes killed by SIGKILL ----
+
+def _fork(child):
+    """Run ``child()`` in a forked subprocess (it inherits the fitted models); returns its pid."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # JAX warns at any fork; the child runs no JAX
+        pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 1
+        try:
+            child()
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _wait(pid, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.002)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError("the saving subprocess hung")
+
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin",
+                                reason="forks a saving subprocess (POSIX; macOS forks are unsafe)")
+
+
+@needs_fork
+def test_save_killed_by_sigkill_at_every_file_operation(tmp_path, monkeypatch, fast_netcdf, fits):
+    old, new = fits["nuts"], fits["nuts2"]
+    expected = {_fingerprint(old), _fingerprint(new)}
+    pristine = tmp_path / "pristine"
+    persistence.save(old, pristine)
+    for k in range(200):
+        root = tmp_path / f"k{k}"
+        root.mkdir()
+        path = root / "model"
+        shutil.copytree(pristine, path)
+
+        def child(k=k, root=root, path=path):
+            with monkeypatch.context() as patch:
+                _crash_after(patch, k, root, sigkill=True)
+                persistence.save(new, path)
+
+        status = _wait(_fork(child))
+        killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        assert killed or os.waitstatus_to_exitcode(status) == 0, f"the saving subprocess failed: {status}"
+        seen = _fingerprint(bayesreg.load(path))
+        assert seen in expected, f"killed at operation {k}"
+        _assert_tidy(root, path)
+        if not killed:
+            assert seen == _fingerprint(new)
+            break
+        persistence.save(new, path)
+        _assert_tidy(root, path)
+    assert not killed and k >= 5
+
+
+@needs_fork
+def test_save_loop_killed_by_sigkill_at_random_instants(tmp_path, fits):
+    # real NetCDF writes (0.4 s each), three models in turn, killed after a random delay
+    models = [fits["nuts"], fits["map"], fits["nuts2"]]
+    expected = {_fingerprint(m) for m in models}
+    path = tmp_path / "model"
+    persistence.save(models[0], path)
+    rng = np.random.default_rng(13)
+
+    def child():
+        while True:
+            for est in models:
+                persistence.save(est, path)
+
+    for delay in rng.uniform(0.0, 1.0, size=8):
+        pid = _fork(child)
+        time.sleep(delay)
+        os.kill(pid, signal.SIGKILL)
+        status = _wait(pid)
+        assert os.WIFSIGNALED(status), "the saving subprocess ended by itself"
+        assert _fingerprint(bayesreg.load(path)) in expected, f"killed after {delay:.3f} s"
+        _assert_tidy(tmp_path, path)
