@@ -286,3 +286,42 @@ def test_cli_train_stops_a_diverged_run_with_one_line_and_exit_2(tmp_path, capsy
     assert code == 2 and captured.out == "" and list(tmp_path.iterdir()) == []
     assert captured.err.count("\n") == 1 and "training diverged at epoch 1" in captured.err
     assert "try a smaller --step-size (e.g. 0.01)" in captured.err
+
+
+def test_save_network_crashed_after_every_file_operation_leaves_old_or_new(tmp_path, monkeypatch):
+    import os
+
+    class Killed(BaseException):
+        pass
+
+    old, new = FeedForwardNetwork(6, 3, 4, 2, seed=0), FeedForwardNetwork(6, 3, 4, 2, seed=1)
+    X = np.random.default_rng(0).normal(size=(4, 6)).astype(np.float32)
+    outputs = {"old": old.predict_output(X).tobytes(), "new": new.predict_output(X).tobytes()}
+    path = tmp_path / "net.npz"
+    for k in range(50):
+        save_network(old, path)
+        done = []
+
+        def counted(name, fn, k=k, done=done):
+            def op(*args, **kwargs):
+                if len(done) >= k:
+                    raise Killed(name)   # this and every later operation: the process is dead
+                done.append(name)
+                return fn(*args, **kwargs)
+            return op
+
+        with monkeypatch.context() as patch:
+            for name in ("open", "replace", "fsync", "chmod", "unlink"):
+                patch.setattr(os, name, counted(name, getattr(os, name)))
+            try:
+                save_network(new, path)
+                finished = True
+            except Killed:
+                finished = False
+        seen = load_network(path)[0].predict_output(X).tobytes()
+        assert seen == outputs["new"] if finished else seen in outputs.values(), f"crash after {done}"
+        save_network(new, path)   # the next save removes the killed one's temporary file
+        assert [p.name for p in tmp_path.iterdir()] == ["net.npz"]
+        if finished:
+            break
+    assert finished and k >= 4, done
