@@ -388,3 +388,45 @@ def test_save_loop_killed_by_sigkill_at_random_instants(tmp_path, fits):
         assert os.WIFSIGNALED(status), "the saving subprocess ended by itself"
         assert _fingerprint(bayesreg.load(path)) in expected, f"killed after {delay:.3f} s"
         _assert_tidy(tmp_path, path)
+
+
+_SAVE_LOOP = """
+import sys
+import bayesreg
+from bayesreg import persistence
+models = [bayesreg.load(p) for p in sys.argv[2:]]
+print("ready", flush=True)
+while True:
+    for est in models:
+        persistence.save(est, sys.argv[1])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_fresh_saving_process_killed_at_random_instants(tmp_path, fits):
+    import subprocess
+
+    sources = []
+    for name in ("nuts", "map", "nuts2"):
+        sources.append(str(persistence.save(fits[name], tmp_path / f"src_{name}")))
+    expected = {_fingerprint(fits[name]) for name in ("nuts", "map", "nuts2")}
+    work = tmp_path / "work"
+    work.mkdir()
+    path = work / "model"
+    persistence.save(fits["map"], path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(bayesreg.__file__).parents[1]),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    for delay in np.random.default_rng(7).uniform(0.0, 1.5, size=6):
+        proc = subprocess.Popen([sys.executable, "-c", _SAVE_LOOP, str(path), *sources], env=env,
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline().strip() == "ready"
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            assert proc.wait(timeout=60) == -signal.SIGKILL
+        finally:
+            proc.kill()
+            proc.stdout.close()
+        assert _fingerprint(bayesreg.load(path)) in expected, f"killed after {delay:.3f} s"
+        _assert_tidy(work, path)
