@@ -1,8 +1,11 @@
 """Reading data files and writing results atomically.
 
-Every file bayesreg writes goes to a temporary file in the destination folder first and
-is then renamed over the target (``os.replace`` is atomic on POSIX and Windows), so an
-interrupted write never leaves a half-written file and never destroys the previous one.
+Every file bayesreg writes goes to a temporary file in the destination folder first, is
+flushed to disk (``fsync``) and is then renamed over the target (``os.replace`` is atomic
+on POSIX and Windows), and the folder is flushed too. So a crash or a kill at any instant
+leaves either the previous file or the new one, never a half-written file. The writer holds
+an advisory lock (``flock``) on its temporary file while it writes; a later write of the
+same target removes the temporary files whose writer died (their lock is free).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,22 +34,105 @@ def default_mode(*, directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~umask
 
 
+try:  # POSIX advisory locks; without them (Windows) no temporary file is ever judged stale
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+# tempfile.mkstemp/mkdtemp names: the prefix, 8 characters from this set, the suffix
+_TEMP_TOKEN = "[a-z0-9_]{8}"
+
+
+def try_lock(fd: int, *, blocking: bool = False) -> bool:
+    """Take an exclusive advisory lock on the open file (or folder) ``fd``; False if another
+    process holds it (or locks are unsupported). The lock ends when ``fd`` is closed or the
+    process dies, even by SIGKILL, which is what tells a live writer from a dead one."""
+    if fcntl is None:  # pragma: no cover
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def locked_folder(folder: str | os.PathLike[str], *, blocking: bool = True) -> Iterator[bool]:
+    """Hold an exclusive lock on ``folder`` itself (no lock file is left behind); yields
+    whether it was acquired (``blocking=False`` does not wait for another holder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # no such folder, or a platform that cannot open folders (Windows)
+        yield False
+        return
+    try:
+        yield try_lock(fd, blocking=blocking)
+    finally:
+        os.close(fd)
+
+
+def fsync_path(path: str | os.PathLike[str]) -> None:
+    """Flush a file's (or a folder's) contents and metadata to disk."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # a folder on Windows cannot be opened; its renames are durable anyway
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on folders
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str], name: str) -> list[Path]:
+    """Delete the temporary files ``.NAME.XXXXXXXX.tmp`` in ``folder`` whose writer is gone
+    (an interrupted :func:`atomic_path`); those still locked by a live writer stay."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.{_TEMP_TOKEN}\.tmp")
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            fd = os.open(entry.path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if try_lock(fd):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it to ``path``.
+    """Yield a temporary path beside ``path``; on success flush it to disk and rename it to ``path``.
 
-    If the body raises, the temporary file is removed and ``path`` is untouched.
+    If the body raises, the temporary file is removed and ``path`` is untouched. If the
+    process dies, the next write of ``path`` removes the temporary file.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target.parent, target.name)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
     tmp_path = Path(tmp)
     try:
+        try_lock(fd)  # held until the rename: tells other writers this file is alive
         yield tmp_path
         os.chmod(tmp_path, default_mode())
+        fsync_path(tmp_path)
         os.replace(tmp_path, target)
+        fsync_path(target.parent)
     finally:
+        os.close(fd)
         if tmp_path.exists():
             tmp_path.unlink()
 

@@ -2,20 +2,31 @@
 
 A saved model is a folder::
 
-    NAME/meta.json       format, parameters, data shape, estimates, package versions
-    NAME/posterior.nc    the ArviZ InferenceData of a NUTS fit (NetCDF, h5netcdf engine)
+    NAME/meta.json              format, parameters, data shape, estimates, package versions
+    NAME/posterior-<id>.nc      the ArviZ InferenceData of a NUTS fit (NetCDF, h5netcdf engine),
+                                named by meta.json's "posterior_file"
 
-The folder is written complete under a temporary name beside the target and then
-swapped in with renames, so an interrupted save never leaves a half-written model and
-never damages an existing one: until the final rename the previous folder is untouched.
+Crash safety: ``meta.json`` is the commit point. A save writes the new posterior under a
+fresh name, flushes it to disk, then replaces ``meta.json`` atomically (temporary file,
+``fsync``, ``os.replace``, ``fsync`` of the folder) and only then deletes the previous
+posterior. Whatever instant a save is killed at, ``meta.json`` is the old one (naming the
+old posterior, still there) or the new one (naming the new posterior, already on disk), so
+:func:`load` returns the old model or the new one. A save holds a lock on the folder; the
+next save, or a load that finds the folder unlocked, deletes what a killed save left: the
+posterior files meta.json does not name and temporary files. Folders written by older
+versions (``posterior.nc``) load and are upgraded by the next save; the hidden
+``.NAME.*.tmp``/``.NAME.*.old`` folders their interrupted saves left beside the model are
+removed, and a model hidden in ``.NAME.*.old`` by a crash between their two renames is
+moved back to ``NAME``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +38,7 @@ from .conjugate import MultivariateNormal
 from .exceptions import ModelFileError
 from .infer.lasso import LassoSolution
 from .inference_data import read_netcdf, write_netcdf
-from .io import default_mode, read_json, to_jsonable
+from .io import atomic_write_text, fsync_path, locked_folder, read_json, to_jsonable
 from .priors import prior_from_json, prior_to_json
 from .results import MAPEstimate, PosteriorFit
 
@@ -71,40 +82,90 @@ def _meta(est) -> dict:
     return to_jsonable(meta)
 
 
+# the files a save writes into the folder: meta.json, posteriors, meta.json's temporary files
+_POSTERIOR = re.compile(r"posterior(-[0-9a-f]{12})?\.nc")
+_META_TEMP = re.compile(r"\.meta\.json\.[a-z0-9_]{8}\.tmp")
+
+
+def _ours(name: str) -> bool:
+    return name == "meta.json" or bool(_POSTERIOR.fullmatch(name) or _META_TEMP.fullmatch(name))
+
+
 def save(est, path: str | os.PathLike[str]) -> Path:
-    """Write a fitted estimator to the folder ``path`` atomically (see module docs)."""
+    """Write a fitted estimator to the folder ``path``, crash-safe (see module docs)."""
     check_is_fitted(est, "coef_")
     target = Path(path)
-    if target.exists() and not (target / "meta.json").is_file():
-        raise ValueError(f"{target} exists and is not a saved bayesreg model; refusing to replace it.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
-        meta = _meta(est)
+    _recover_legacy(target)
+    if target.exists():
+        if not target.is_dir():
+            raise ValueError(f"{target} is a file, not a saved bayesreg model folder; refusing to replace it.")
+        if not (target / "meta.json").is_file() and not all(_ours(p.name) for p in target.iterdir()):
+            raise ValueError(f"{target} exists and is not a saved bayesreg model; refusing to replace it.")
+    meta = _meta(est)
+    target.mkdir(parents=True, exist_ok=True)
+    with locked_folder(target, blocking=True):
+        _remove_stale(target)
         if isinstance(est.fit_result_, PosteriorFit):
-            write_netcdf(est.fit_result_.idata, staging / "posterior.nc")
-        (staging / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        os.chmod(staging, default_mode(directory=True))
-        _swap_in(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+            name = f"posterior-{secrets.token_hex(6)}.nc"
+            meta["posterior_file"] = name
+            write_netcdf(est.fit_result_.idata, target / name)
+            fsync_path(target / name)
+        atomic_write_text(target / "meta.json", json.dumps(meta, indent=2) + "\n")  # the commit point
+        _remove_stale(target)
     return target
 
 
-def _swap_in(staging: Path, target: Path) -> None:
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    retired.rmdir()
-    os.replace(target, retired)
+def _current_posterior(folder: Path) -> str | None:
+    """The posterior file meta.json names; raises ValueError if meta.json is unreadable."""
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    return meta.get("posterior_file") if isinstance(meta, dict) else None
+
+
+def _remove_stale(folder: Path) -> None:
+    """Delete what no current model uses: posteriors meta.json does not name and temporary
+    meta.json files. Call with the folder locked (no save is running)."""
     try:
-        os.replace(staging, target)
-    except BaseException:
-        os.replace(retired, target)  # put the previous model back
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
+        current = _current_posterior(folder) if (folder / "meta.json").exists() else None
+    except (OSError, ValueError):
+        return  # a damaged meta.json: leave everything for the user to inspect
+    for name in os.listdir(folder):
+        if name != current and (_POSTERIOR.fullmatch(name) or _META_TEMP.fullmatch(name)):
+            os.unlink(folder / name)
+    fsync_path(folder)
+
+
+def _legacy_leftovers(target: Path) -> list[Path]:
+    """The hidden sibling folders that interrupted saves of older versions left."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.(tmp|old)")
+    try:
+        return sorted(p for p in target.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir())
+    except OSError:
+        return []
+
+
+def _recover_legacy(target: Path) -> None:
+    """Undo what older versions' interrupted saves left: the previous model moved aside to
+    ``.NAME.*.old`` goes back to ``NAME`` if ``NAME`` is missing; the rest is deleted."""
+    leftovers = _legacy_leftovers(target)
+    if not target.exists():
+        hidden = [p for p in leftovers if p.name.endswith(".old") and (p / "meta.json").is_file()]
+        if hidden:
+            os.replace(hidden[0], target)
+            leftovers.remove(hidden[0])
+    for folder in leftovers:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _tidy(folder: Path) -> None:
+    """A load's clean-up: best effort, never waits for a running save and never fails."""
+    try:
+        _recover_legacy(folder)
+        if folder.is_dir():
+            with locked_folder(folder, blocking=False) as locked:
+                if locked:
+                    _remove_stale(folder)
+    except OSError:  # e.g. a read-only folder: load anyway
+        pass
 
 
 def load(path: str | os.PathLike[str], estimator_class):
@@ -115,11 +176,24 @@ def load(path: str | os.PathLike[str], estimator_class):
     importing the estimator here would close an import circle.
     """
     folder = Path(path)
+    _tidy(folder)
     if not folder.exists():
         raise ModelFileError(f"no saved model at {folder}")
     if not folder.is_dir():
         raise ModelFileError(f"{folder} is a file, not a saved bayesreg model folder")
-    meta = read_json(folder / "meta.json", what="model metadata")
+    if not (folder / "meta.json").exists():
+        raise ModelFileError(f"no saved model at {folder} (the folder has no meta.json)")
+    for _ in range(5):
+        meta = read_json(folder / "meta.json", what="model metadata")
+        name = meta.get("posterior_file") if isinstance(meta, dict) else None
+        if name is None or (folder / str(name)).is_file():
+            break
+        # a save running in another process may have replaced meta.json and deleted the
+        # posterior this one named: read meta.json again
+    return _from_meta(meta, folder, estimator_class)
+
+
+def _from_meta(meta, folder: Path, estimator_class):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{folder / 'meta.json'} is not a saved {FORMAT} (format field missing or different).")
     if meta.get("format_version", 0) > FORMAT_VERSION:
@@ -147,7 +221,10 @@ def load(path: str | os.PathLike[str], estimator_class):
         est.posterior_ = est.fit_result_ = MultivariateNormal(
             mean=np.asarray(post["mean"], dtype=float), cov=np.asarray(post["cov"], dtype=float))
     elif "posterior_file" in meta:
-        est.fit_result_ = PosteriorFit(idata=_read_idata(folder / meta["posterior_file"]),
+        name = str(meta["posterior_file"])
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise ModelFileError(f"{folder / 'meta.json'} names a posterior file outside the folder: {name!r}.")
+        est.fit_result_ = PosteriorFit(idata=_read_idata(folder / name),
                                        settings=meta.get("settings", {}))
     elif meta.get("solver", {}).get("kind") == "lasso":
         s = meta["solver"]

@@ -80,3 +80,24 @@ def test_read_json_errors(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ModelFileError, match="not readable JSON"):
         read_json(bad)
+
+
+def test_temporary_files_of_a_killed_write_are_removed_by_the_next(tmp_path):
+    import fcntl
+    import os
+
+    path = write_json(tmp_path / "r.json", {"a": 1})
+    stale = tmp_path / ".r.json.k1ll3d_x.tmp"   # its writer died: no lock on it
+    stale.write_text('{"a": 2, "tru')
+    alive = tmp_path / ".r.json.wr1t1ng_.tmp"  # a writer still at work holds its lock
+    alive.write_text("{")
+    fd = os.open(alive, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        write_json(path, {"a": 3})
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".r.json.wr1t1ng_.tmp", "r.json"]
+    finally:
+        os.close(fd)
+    assert read_json(path) == {"a": 3}
+    write_json(path, {"a": 4})
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -57,11 +58,16 @@ def register(sub) -> None:
     e.set_defaults(run=run_experiment)
 
     q = cmds.add_parser("predict", help="predict digits for a CSV with a saved network")
-    q.add_argument("--model", required=True, metavar="PATH.npz")
+    q.add_argument("--model", required=True, metavar="PATH.npz",
+                   help="a network saved by 'bayesreg mlp train --save' or bayesreg.mlp.save_network")
     q.add_argument("--data", required=True, metavar="FILE.csv", help="784 pixel columns, optional id column")
-    q.add_argument("--output", required=True, metavar="FILE.csv", help="writes a CSV with header id,digit")
-    add_output_options(q)
-    q.set_defaults(run=run_predict)
+    q.add_argument("--out", "--output", dest="output", required=True, metavar="FILE.csv",
+                   help="write the predictions to FILE.csv (header id,digit)")
+    q.add_argument("--scaling", choices=("centered", "unit"),
+                   help="pixel scaling for a network saved without one (default: the one stored in the "
+                        "model, else centered, the training default)")
+    q.add_argument("--json", metavar="PATH", type=Path, help="write a summary as JSON to PATH")
+    q.set_defaults(run=run_predict, out=None)  # no figures
 
 
 def _config(args) -> dict:
@@ -86,14 +92,14 @@ def run_train(args: argparse.Namespace) -> int:
 
     split = _split(args)
     network, history = train_config(split, _config(args), progress=args.progress)
+    if history.diverged:  # a network at chance accuracy is no result: say so before any output
+        raise ValueError(history.message.replace("step size", "--step-size"))
     print(f"data: {split.source}; {len(split.y_train)} train, {len(split.y_val)} validation"
           + (f", {len(split.y_test)} test" if split.y_test is not None else ""))
     print(network)
     frame = history.to_frame()
     shown = frame.iloc[np.unique(np.linspace(0, len(frame) - 1, min(len(frame), 10)).astype(int))]
     print(format_table(shown, f"Learning curve ({len(frame)} epochs, {history.seconds:.1f} s)"))
-    if history.diverged:
-        print(f"warning: {history.message}")
     results = {"config": _config(args), "history": history.as_dict(), "final_val_acc": history.final_val_acc,
                "best_val_acc": history.best_val_acc}
     if split.y_test is not None:
@@ -102,9 +108,9 @@ def run_train(args: argparse.Namespace) -> int:
         results["test_acc"] = test_acc
     print(f"final validation accuracy: {history.final_val_acc:.4f} (best {history.best_val_acc:.4f})")
     if args.save:
-        path = save_network(network, args.save, metadata={"scaling": split.scaling, "config": _config(args),
-                                                          "data": split.source,
-                                                          "final_val_acc": history.final_val_acc})
+        path = save_network(network, args.save, scaling=split.scaling,
+                            metadata={"config": _config(args), "data": split.source,
+                                      "final_val_acc": history.final_val_acc})
         print(f"saved network to {path}")
     figures = {}
     if args.out is not None:
@@ -175,21 +181,31 @@ def _regression_figure(fits):
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    import sys
+
     from ..io import atomic_write_text
     from ..mlp.data import Scaler, read_digits_csv
-    from ..mlp.persistence import load_network
+    from ..mlp.persistence import load_network, scaler_from_metadata
 
     network, meta = load_network(args.model)
     if network.architecture["input_dim"] != 784 or network.architecture["output_dim"] != 10:
         raise ValueError(f"{args.model} is a {network.architecture['input_dim']}-input, "
                          f"{network.architecture['output_dim']}-output network; predicting 28x28 digits "
                          "needs 784 inputs and 10 outputs.")
+    scaler = scaler_from_metadata(meta, args.model)
+    if scaler is not None and args.scaling is not None and args.scaling != scaler.kind:
+        raise ValueError(f"--scaling {args.scaling} contradicts the scaling stored in {args.model} "
+                         f"({scaler.kind}); leave --scaling out.")
     ids, _, pixels = read_digits_csv(args.data, labelled=False)
-    scaler = Scaler.from_dict(meta["scaling"])
+    if scaler is None:
+        scaler = Scaler(args.scaling or "centered")
+        if args.scaling is None:
+            print(f"note: {args.model} stores no pixel scaling; using 'centered' (x/256 - 0.5), the training "
+                  "default (pass --scaling unit for x/255).", file=sys.stderr)
     digits = np.argmax(network.predict_output(scaler.transform(pixels, network.dtype)), axis=1)
     ids = np.arange(len(digits)) if ids is None else ids
     atomic_write_text(args.output, "id,digit\n" + "".join(f"{i},{d}\n" for i, d in zip(ids, digits, strict=True)))
     counts = np.bincount(digits, minlength=10)
     print(f"predicted {len(digits)} digits -> {args.output}; counts by digit: {counts.tolist()}")
     return finish(args, {"model": str(args.model), "data": str(args.data), "output": str(args.output),
-                         "n": len(digits), "counts": counts.tolist()}, {})
+                         "scaling": scaler.kind, "n": len(digits), "counts": counts.tolist()}, {})

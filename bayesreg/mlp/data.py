@@ -69,7 +69,7 @@ class Scaler:
 
     @classmethod
     def from_dict(cls, d: dict) -> Scaler:
-        scaler = cls(d["kind"], d["max_value"])
+        scaler = cls(d["kind"], d.get("max_value", 255.0))
         if d.get("mean") is not None:
             scaler.mean, scaler.sd = np.asarray(d["mean"]), np.asarray(d["sd"])
         return scaler

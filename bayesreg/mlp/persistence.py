@@ -11,17 +11,27 @@ import numpy as np
 
 from ..exceptions import ModelFileError
 from ..io import atomic_save
+from .data import SCALINGS, Scaler
 from .network import FeedForwardNetwork
 
 FORMAT = "bayesreg.mlp.FeedForwardNetwork"
 
 
-def save_network(network: FeedForwardNetwork, path, *, metadata: dict | None = None) -> Path:
-    """Write ``network`` to ``path`` (.npz); ``metadata`` (e.g. scaling, history) is kept."""
+def save_network(network: FeedForwardNetwork, path, *, scaling=None, metadata: dict | None = None) -> Path:
+    """Write ``network`` to ``path`` (.npz), crash-safe (temporary file, fsync, rename).
+
+    ``scaling`` is the pixel scaling the network was trained with: a :class:`Scaler`, its
+    ``to_dict()``, or a kind (``"centered"``, ``"unit"``); ``bayesreg mlp predict`` applies
+    it. ``metadata`` (e.g. history, settings) is kept as is.
+    """
     from .._version import __version__
 
     meta = {"format": FORMAT, "format_version": 1, "bayesreg": __version__,
             "architecture": network.architecture, **(metadata or {})}
+    if scaling is not None:
+        meta["scaling"] = _scaling_dict(scaling)
+    elif "scaling" in meta:
+        meta["scaling"] = _scaling_dict(meta["scaling"])
     arrays = {}
     for i, layer in enumerate(network.get_weights()):
         arrays[f"layer{i}_W"] = layer["W"]
@@ -33,6 +43,31 @@ def save_network(network: FeedForwardNetwork, path, *, metadata: dict | None = N
             np.savez(handle, **arrays)
 
     return atomic_save(path, writer)
+
+
+def _scaling_dict(scaling) -> dict:
+    if isinstance(scaling, str):
+        scaling = Scaler(scaling)
+    if isinstance(scaling, dict):
+        scaling = Scaler.from_dict(scaling)  # checks it
+    if not isinstance(scaling, Scaler):
+        raise TypeError(f"scaling must be a Scaler, its to_dict() or one of {SCALINGS}; got {type(scaling).__name__}.")
+    if scaling.kind == "standardize" and scaling.mean is None:
+        raise ValueError("scaling 'standardize' needs the per-pixel mean and sd: pass the fitted Scaler.")
+    return scaling.to_dict()
+
+
+def scaler_from_metadata(meta: dict, path) -> Scaler | None:
+    """The :class:`Scaler` stored with a network, or None if the file stores none."""
+    if meta.get("scaling") is None:
+        return None
+    try:
+        scaler = Scaler.from_dict(meta["scaling"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileError(f"{path}: the stored pixel scaling is not readable ({err}).") from None
+    if scaler.kind == "standardize" and scaler.mean is None:
+        raise ModelFileError(f"{path}: the stored 'standardize' scaling has no per-pixel mean and sd.")
+    return scaler
 
 
 def load_network(path, *, expect: dict | None = None) -> tuple[FeedForwardNetwork, dict]:

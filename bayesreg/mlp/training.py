@@ -1,8 +1,10 @@
 """Minibatch stochastic gradient descent with a per-epoch history.
 
 Training never crashes on a bad configuration: numpy's floating-point warnings are
-silenced inside the loop, and the first non-finite loss ends training at that epoch with
-a message suggesting a smaller step size; the history up to then is kept.
+silenced inside the loop. Training stops as diverged when the loss becomes NaN or infinite,
+or when an epoch ends with the training loss more than ``DIVERGENCE_FACTOR`` times the
+untrained network's (a step size far too large can keep the loss finite but huge, at chance
+accuracy). The history up to then is kept, with a message and a smaller step size to try.
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ import numpy as np
 
 from .. import _progress
 from .._validation import check_int
+
+DIVERGENCE_FACTOR = 10.0  # training loss above this multiple of the untrained loss: diverged
+
+
+def suggest_step_size(step_size: float) -> float:
+    """A step size to try after ``step_size`` diverged: a tenth of it, and at most 0.01 (the
+    default, which trains the default networks), so that 1e6 does not suggest 1e5."""
+    return min(step_size / 10.0, 0.01)
 
 
 @dataclass
@@ -27,6 +37,8 @@ class History:
     val_acc: list[float] = field(default_factory=list)
     diverged: bool = False
     message: str = ""
+    initial_loss: float = float("nan")
+    suggested_step_size: float | None = None
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)
 
@@ -52,7 +64,8 @@ class History:
     def as_dict(self) -> dict:
         return {"epoch": self.epoch, "train_loss": self.train_loss, "val_loss": self.val_loss,
                 "train_acc": self.train_acc, "val_acc": self.val_acc, "diverged": self.diverged,
-                "message": self.message, "seconds": self.seconds, "settings": self.settings}
+                "message": self.message, "initial_loss": self.initial_loss,
+                "suggested_step_size": self.suggested_step_size, "seconds": self.seconds, "settings": self.settings}
 
 
 def evaluate(network, loss, X, y, batch_size: int = 4096) -> tuple[float, float]:
@@ -92,6 +105,8 @@ def train(network, loss, X, y, *, X_val=None, y_val=None, step_size: float = 0.0
                                 "seed": seed, "momentum": momentum, "weight_decay": weight_decay})
     start = time.perf_counter()
     n = len(X)
+    history.initial_loss = evaluate(network, loss, X, y)[0]
+    limit = DIVERGENCE_FACTOR * history.initial_loss if history.initial_loss > 0 else np.inf
     with _progress.bar(max_epochs, desc, enabled=_progress.resolve(progress), unit="epoch") as bar, \
             np.errstate(all="ignore"):
         for epoch in range(1, max_epochs + 1):
@@ -119,10 +134,14 @@ def train(network, loss, X, y, *, X_val=None, y_val=None, step_size: float = 0.0
             bar.update(1)
             if has_val and loss.classification:
                 bar.set_postfix(loss=f"{train_loss:.4g}", val_acc=f"{history.val_acc[-1]:.3f}")
-            if not finite:
-                history.diverged = True
-                history.message = (f"training diverged at epoch {epoch}: the loss became NaN or infinite with "
-                                   f"step size {step_size:g}; try a smaller step size (e.g. {step_size / 10:g}).")
+            if not finite or train_loss > limit:
+                suggested = suggest_step_size(step_size)
+                what = ("the loss became NaN or infinite" if not finite else
+                        f"the training loss rose from {history.initial_loss:.3g} to {train_loss:.3g}, more than "
+                        f"{DIVERGENCE_FACTOR:g} times its start")
+                history.diverged, history.suggested_step_size = True, suggested
+                history.message = (f"training diverged at epoch {epoch}: {what}, with step size {step_size:g}; "
+                                   f"try a smaller step size (e.g. {suggested:g}).")
                 break
     history.seconds = time.perf_counter() - start
     return history

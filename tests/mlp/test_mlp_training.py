@@ -8,6 +8,7 @@ from bayesreg.cli import main
 from bayesreg.mlp import (
     BinaryCrossEntropy,
     FeedForwardNetwork,
+    Scaler,
     SoftmaxCrossEntropy,
     SquaredError,
     load_network,
@@ -207,3 +208,120 @@ def test_cli_experiment(tmp_path):
                  "--json", str(tmp_path / "e.json")]) == 0
     assert (tmp_path / "experiment_step-size.png").exists()
     assert len(json.loads((tmp_path / "e.json").read_text())["runs"]) == 4
+
+
+def _train_784(path, scaling):
+    assert main(["mlp", "train", "--epochs", "1", "--val-size", "0.5", "--width", "4", "--no-progress",
+                 "--scaling", scaling, "--save", str(path)]) == 0
+
+
+# every way of saving a network x every way of reading one: (writer, the scaling it stores)
+WRITERS = {
+    "save_network(net, path)": (lambda net, p: save_network(net, p), None),
+    "save_network(scaling=unit)": (lambda net, p: save_network(net, p, scaling="unit"), "unit"),
+    "save_network(scaling=Scaler)": (lambda net, p: save_network(net, p, scaling=Scaler("unit")), "unit"),
+    "save_network(metadata=scaling)": (lambda net, p: save_network(net, p, metadata={"scaling": Scaler().to_dict()}),
+                                       "centered"),
+    "mlp train --save": (lambda net, p: _train_784(p, "unit"), "unit"),
+}
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_every_saved_network_loads_in_every_reader(tmp_path, capsys, writer):
+    write, stored = WRITERS[writer]
+    path = tmp_path / "net.npz"
+    write(FeedForwardNetwork(784, 10, 8, 2, "relu", seed=3), path)
+    network, meta = load_network(path, expect={"input_dim": 784, "output_dim": 10})   # reader 1: the API
+    assert meta.get("scaling", {}).get("kind") == stored
+    pixels = np.random.default_rng(0).integers(0, 256, size=(6, 784))
+    csv = tmp_path / "x.csv"
+    _write_digits_csv(csv, [[10 + i, *row] for i, row in enumerate(pixels)])
+    out = tmp_path / "pred.csv"
+    capsys.readouterr()
+    assert main(["mlp", "predict", "--model", str(path), "--data", str(csv), "--out", str(out),   # reader 2: the CLI
+                 "--json", str(tmp_path / "p.json")]) == 0
+    scaler = Scaler(stored or "centered")
+    expected = np.argmax(network.predict_output(scaler.transform(pixels, network.dtype)), axis=1)
+    assert out.read_text().splitlines() == ["id,digit"] + [f"{10 + i},{d}" for i, d in enumerate(expected)]
+    assert json.loads((tmp_path / "p.json").read_text())["scaling"] == scaler.kind
+    err = capsys.readouterr().err
+    assert ("stores no pixel scaling" in err) == (stored is None)
+
+
+def test_predict_scaling_option_and_committed_network(tmp_path, capsys):
+    import pathlib
+
+    path = save_network(FeedForwardNetwork(784, 10, 8, 2, seed=0), tmp_path / "net.npz")
+    csv = tmp_path / "x.csv"
+    _write_digits_csv(csv, [[0] * 784, [255] * 784])
+    out = tmp_path / "p.csv"
+    assert main(["mlp", "predict", "--model", str(path), "--data", str(csv), "--out", str(out),
+                 "--scaling", "unit"]) == 0
+    assert "stores no pixel scaling" not in capsys.readouterr().err
+    stored = save_network(FeedForwardNetwork(784, 10, 8, 2, seed=0), tmp_path / "s.npz", scaling="centered")
+    assert main(["mlp", "predict", "--model", str(stored), "--data", str(csv), "--out", str(out),
+                 "--scaling", "unit"]) == 2
+    assert "--scaling unit contradicts the scaling stored" in capsys.readouterr().err
+    committed = pathlib.Path(__file__).parents[2] / "models" / "mnist_mlp.npz"
+    assert main(["mlp", "predict", "--model", str(committed), "--data", str(csv), "--output", str(out)]) == 0
+
+
+def test_a_huge_step_size_is_divergence_even_with_a_finite_loss():
+    # step 1e6 keeps the loss finite (about 1e6) at chance accuracy: the old check saw only NaN
+    split = load_split("digits", seed=0)
+    _, history = train_config(split, {"step_size": 1e6, "max_epochs": 5})
+    assert history.diverged and history.epoch == [1]
+    assert history.train_loss[-1] > 10 * history.initial_loss
+    assert history.suggested_step_size == 0.01 and "(e.g. 0.01)" in history.message
+    _, history = train_config(split, {"step_size": 1e300, "max_epochs": 5})
+    assert history.diverged and "e+" not in history.message.split("try")[1]   # not "1e+299"
+    _, history = train_config(split, {"step_size": 0.05, "max_epochs": 5})
+    assert not history.diverged
+
+
+def test_cli_train_stops_a_diverged_run_with_one_line_and_exit_2(tmp_path, capsys):
+    code = main(["mlp", "train", "--data", "digits", "--step-size", "1e6", "--epochs", "5", "--no-progress",
+                 "--save", str(tmp_path / "net.npz"), "--json", str(tmp_path / "r.json")])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == "" and list(tmp_path.iterdir()) == []
+    assert captured.err.count("\n") == 1 and "training diverged at epoch 1" in captured.err
+    assert "try a smaller --step-size (e.g. 0.01)" in captured.err
+
+
+def test_save_network_crashed_after_every_file_operation_leaves_old_or_new(tmp_path, monkeypatch):
+    import os
+
+    class Killed(BaseException):
+        pass
+
+    old, new = FeedForwardNetwork(6, 3, 4, 2, seed=0), FeedForwardNetwork(6, 3, 4, 2, seed=1)
+    X = np.random.default_rng(0).normal(size=(4, 6)).astype(np.float32)
+    outputs = {"old": old.predict_output(X).tobytes(), "new": new.predict_output(X).tobytes()}
+    path = tmp_path / "net.npz"
+    for k in range(50):
+        save_network(old, path)
+        done = []
+
+        def counted(name, fn, k=k, done=done):
+            def op(*args, **kwargs):
+                if len(done) >= k:
+                    raise Killed(name)   # this and every later operation: the process is dead
+                done.append(name)
+                return fn(*args, **kwargs)
+            return op
+
+        with monkeypatch.context() as patch:
+            for name in ("open", "replace", "fsync", "chmod", "unlink"):
+                patch.setattr(os, name, counted(name, getattr(os, name)))
+            try:
+                save_network(new, path)
+                finished = True
+            except Killed:
+                finished = False
+        seen = load_network(path)[0].predict_output(X).tobytes()
+        assert seen == outputs["new"] if finished else seen in outputs.values(), f"crash after {done}"
+        save_network(new, path)   # the next save removes the killed one's temporary file
+        assert [p.name for p in tmp_path.iterdir()] == ["net.npz"]
+        if finished:
+            break
+    assert finished and k >= 4, done
