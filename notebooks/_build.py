@@ -398,8 +398,8 @@ print(network)
 print(f"validation accuracy after {len(history.epoch)} epochs: {history.final_val_acc:.3f} "
       f"(chance: 0.1), {history.seconds:.1f} s")
 plot_learning_curves(history, title="2 layers, width 16, sigmoid, step 0.01");"""),
-        ("md", """`save_network` writes a network with whatever metadata you give it (here the pixel scaling and the
-seed), and `load_network` reads it back with its architecture. The command line does the same:
+        ("md", """`save_network` writes a network with the pixel scaling it was trained with (which `bayesreg mlp predict`
+applies to new digits) and any metadata you give it, and `load_network` reads it back with its architecture. The command line does the same:
 `bayesreg mlp train --data mnist5k --epochs 200 --seed 102 --save models/mnist_mlp.npz` wrote the copy
 committed in the repository's `models/` folder, and `bayesreg mlp predict --model FILE --data digits.csv`
 classifies new digits with either file."""),
@@ -410,7 +410,7 @@ from bayesreg.mlp import load_network, save_network
 from bayesreg.mlp.training import evaluate
 
 saved_path = save_network(network, Path(tempfile.mkdtemp()) / "mnist_mlp.npz",
-                          metadata={"scaling": split.scaling, "config": {"seed": SEED}})
+                          scaling=split.scaling, metadata={"config": {"seed": SEED}})
 saved, meta = load_network(saved_path)
 print(saved)
 print("scaling:", meta["scaling"]["kind"], "| seed:", meta["config"]["seed"])
