@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.design is not None:
         from ..datasets import load_regression_data
 
-        X = load_regression_data(args.design).X
+        X = load_regression_data(args.design, option="--design").X
     results, figures = [], {}
     for i, case in enumerate(cases):
         result = run_case(case, n_sims=args.n_sims, seed=args.seed, X=X, alpha=args.alpha)

@@ -87,9 +87,9 @@ def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
     "content, message",
     [
         (None, "--data file not found"),
-        ("1\n2\nabc\n", "line 3: 'abc' is not a number"),
-        ("", "contains no numbers"),
-        ("1\nnan\n2\n", "non-finite"),
+        ("1\n2\nabc\n", "row 3, column 1: 'abc' is not a number"),
+        ("", "is empty"),
+        ("1\nnan\n2\n", "'nan' is not finite"),
     ],
 )
 def test_bad_data_files_exit_2_without_traceback(tmp_path, content, message, capsys):

@@ -162,7 +162,7 @@ def _write_digits_csv(path, rows, header=None):
     ([[3] + [0] * 783], "784 pixels|785 \\(label \\+ pixels\\)"),
     ([[3] + [0] * 784, [4] + [0] * 783 + ["x"]], "row 2, column 785: 'x' is not a number"),
     ([[12] + [0] * 784], "label 12 is not a digit 0-9"),
-    ([[3] + [0] * 784, [1] + [0] * 783], "row 2: 784 columns, expected 785"),
+    ([[3] + [0] * 784, [1] + [0] * 783], "row 2, column 785 is empty"),
 ])
 def test_malformed_csv_errors(tmp_path, rows, message):
     path = tmp_path / "d.csv"
