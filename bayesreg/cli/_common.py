@@ -150,3 +150,16 @@ def finish(args: argparse.Namespace, results: dict[str, Any], figures: dict[str,
     return 0
 
 
+
+def print_convergence(label: str, convergence: dict, num_draws: int | None = None) -> None:
+    """One line of a sampler's diagnostics (divergences, max R-hat, min ESS, with the parameters
+    they belong to), then a warning line per problem."""
+    parts = [f"{convergence['num_chains']} chains" + (f" x {num_draws} draws" if num_draws else ""),
+             f"{convergence['divergences']} divergences"]
+    if convergence["max_rhat"] is not None:
+        parts.append(f"max R-hat {convergence['max_rhat']:.3f} ({convergence['max_rhat_parameter']})")
+    if convergence["min_ess"] is not None:
+        parts.append(f"min ESS {convergence['min_ess']:.0f} ({convergence['min_ess_parameter']})")
+    print(f"{label}: {', '.join(parts)}")
+    for problem in convergence["problems"]:
+        print(f"warning: {problem}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_nuts_options, add_output_options, finish, fraction, positive_float
+from ._common import add_nuts_options, add_output_options, finish, fraction, positive_float, print_convergence
 
 
 def register(sub) -> None:
@@ -45,13 +45,14 @@ def run_compare(args: argparse.Namespace) -> int:
     table, fits = compare_estimators(X_tr, y_tr, X_te, y_te, prior=args.prior, tau=args.tau, sigma=sigma,
                                      fit_intercept=args.fit_intercept, num_warmup=args.num_warmup,
                                      num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
-                                     progress=args.progress)
+                                     progress=args.progress, feature_names=data.feature_names)
     print(f"data: {data.source}; {len(train)} training and {len(test)} test rows; {args.prior} prior, "
           f"tau = {args.tau:g}, sigma = {sigma:.4g}\n")
     print(format_table(table, "Point estimates on held-out data (SE: standard errors; paired differences "
                               "are MSE(row) - MSE(posterior mean))"))
-    for problem in fits["nuts"].fit_result_.convergence_problems():
-        print(f"warning: {problem}")
+    convergence = fits["nuts"].fit_result_.convergence()
+    print()
+    print_convergence("NUTS", convergence, fits["nuts"].fit_result_.num_draws)
     figures = {}
     if args.out is not None:
         import matplotlib
@@ -68,4 +69,5 @@ def run_compare(args: argparse.Namespace) -> int:
         fig.tight_layout()
         figures["compare"] = fig
     return finish(args, {"data": data.source, "sigma": sigma, "tau": args.tau, "prior": args.prior,
-                         "table": table.reset_index().to_dict(orient="records")}, figures)
+                         "table": table.reset_index().to_dict(orient="records"), "convergence": convergence},
+                  figures)

@@ -12,6 +12,7 @@ from ._common import (
     load_data,
     noise_sd,
     positive_float,
+    print_convergence,
 )
 
 
@@ -100,10 +101,7 @@ def run_fit(args: argparse.Namespace) -> int:
         columns[label] = table["coef"]
         if method in SAMPLERS:
             name = "NUTS" if method == "nuts" else "Gibbs"
-            print(f"{name}: {est.fit_result_.num_chains} chains x {est.fit_result_.num_draws} draws, "
-                  f"{est.fit_result_.num_divergences} divergences")
-            for problem in est.fit_result_.convergence_problems():
-                print(f"warning: {problem}")
+            print_convergence(name, est.fit_result_.convergence(), est.fit_result_.num_draws)
             print()
     if len(columns) > 1:
         side = pd.DataFrame(columns)
@@ -116,7 +114,8 @@ def run_fit(args: argparse.Namespace) -> int:
                   "sigma_value": sigma_value, "fit_intercept": args.fit_intercept},
         "fits": {m: {"coef": dict(zip(data.feature_names, est.coef_, strict=True)),
                      "intercept": est.intercept_, "r2_train": est.score(X, data.y),
-                     "table": est.coef_table().reset_index().to_dict(orient="records")}
+                     "table": est.coef_table().reset_index().to_dict(orient="records"),
+                     **({"convergence": est.fit_result_.convergence()} if m in SAMPLERS else {})}
                  for m, est in fits.items()},
     }
     if args.save:

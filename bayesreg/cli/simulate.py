@@ -76,6 +76,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     per_rep, summary, figures = args.study_run(args)
     shown = summary.drop(columns=[c for c in summary.columns if c.endswith("_theory") and args.study == "linear"])
     print(format_table(shown.set_index(shown.columns[0]), f"Simulation study: {args.study}"))
+    convergence = _convergence(args, per_rep, summary)
     if args.study == "gaussian-mean":
         from ..studies.gaussian_mean import paired_lpd_differences
 
@@ -89,4 +90,34 @@ def run_simulate(args: argparse.Namespace) -> int:
             print(f"wrote {out / f'{args.study}_{name}.csv'}")
     return finish(args, {"study": args.study, "settings": {k: v for k, v in vars(args).items()
                                                            if k not in ("run", "study_run", "json", "out")},
-                         "summary": summary.to_dict(orient="records")}, figures)
+                         "summary": summary.to_dict(orient="records"),
+                         **({"convergence": convergence} if convergence is not None else {})}, figures)
+
+
+def _convergence(args, per_rep, summary) -> list[dict] | None:
+    """Per cell of the linear study (closed forms in gaussian-mean: nothing to judge): NUTS's
+    divergences, max R-hat (and its replicate) and min ESS over the replicates, and how many
+    replicates have a problem; printed for the cells that have one, returned for ``--json``."""
+    if args.study != "linear":
+        return None
+    from ..diagnostics import ESS_PER_CHAIN_MIN, RHAT_MAX
+
+    cells = []
+    for row, (_, g) in zip(summary.to_dict(orient="records"),
+                           per_rep.groupby(["n", "p", "tau", "sigma"], sort=True), strict=True):
+        worst = g.loc[g["max_rhat"].idxmax()] if g["max_rhat"].notna().any() else None
+        cells.append({"n": int(row["n"]), "p": int(row["p"]), "tau": float(row["tau"]), "sigma": float(row["sigma"]),
+                      "replicates": int(row["replicates"]), "unconverged_replicates": int(row["unconverged"]),
+                      "divergences": int(row["divergences"]),
+                      "max_rhat": None if worst is None else float(worst["max_rhat"]),
+                      "max_rhat_replicate": None if worst is None else int(worst["replicate"]),
+                      "min_ess": float(row["min_ess"])})
+    flagged = [c for c in cells if c["unconverged_replicates"]]
+    print(f"\nNUTS: {len(cells) - len(flagged)} of {len(cells)} cells without convergence problems "
+          f"(divergences, R-hat > {RHAT_MAX}, or ESS < {ESS_PER_CHAIN_MIN} per chain, in any replicate)")
+    for c in flagged:
+        rhat = "" if c["max_rhat"] is None else f", max R-hat {c['max_rhat']:.3f} (replicate {c['max_rhat_replicate']})"
+        print(f"warning: n={c['n']}, p={c['p']}, tau={c['tau']:g}, sigma={c['sigma']:g}: "
+              f"{c['unconverged_replicates']} of {c['replicates']} replicates with problems; "
+              f"{c['divergences']} divergences{rhat}, min ESS {c['min_ess']:.0f}")
+    return cells
