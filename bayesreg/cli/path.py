@@ -23,9 +23,9 @@ def register(sub) -> None:
         description="MAP coefficients (exact zeros) and NUTS posterior means over a grid of tau.")
     add_regression_options(q)
     q.add_argument("--taus", default="0.01:1000:17", metavar="LO:HI:N | T,T,...",
-                   help="log-spaced grid LO:HI:N or a comma-separated list (default 0.01:1000:17)")
+                   help="log-spaced grid LO:HI:N or a comma-separated list")
     q.add_argument("--posterior", action=argparse.BooleanOptionalAction, default=True,
-                   help="also compute posterior means by NUTS (default: on)")
+                   help="also compute posterior means by NUTS")
     add_nuts_options(q, num_chains=2)
     q.set_defaults(num_warmup=500, num_samples=500)
     add_output_options(q)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import add_output_options, finish
+from ._common import (
+    PROGRESS_HELP,
+    SEED_HELP,
+    add_output_options,
+    finish,
+    fraction,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    unit_interval,
+)
 
 
 def register(sub) -> None:
@@ -17,33 +27,36 @@ def register(sub) -> None:
     p = studies.add_parser("linear", help="w_MAP vs posterior mean over a grid of n, p, tau, sigma",
                            description="Simulation study: does the posterior mean predict better than the MAP, "
                                        "and by how much?")
-    p.add_argument("--n", default="20,50,200", help="training sizes, comma-separated")
-    p.add_argument("--p", default="5,20", help="numbers of features")
-    p.add_argument("--tau", default="0.5,1", help="prior scales")
-    p.add_argument("--sigma", default="1", help="noise scales")
-    p.add_argument("--replicates", type=int, default=200)
-    p.add_argument("--prior", choices=("laplace", "normal"), default="laplace")
-    p.add_argument("--correlation", type=float, default=0.0, help="equal correlation of the features")
-    p.add_argument("--n-test", type=int, default=1000)
-    p.add_argument("--num-warmup", type=int, default=500)
-    p.add_argument("--num-samples", type=int, default=500)
-    p.add_argument("--num-chains", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--n", default="20,50,200", metavar="N,N,...", help="training sizes, comma-separated")
+    p.add_argument("--p", default="5,20", metavar="P,P,...", help="numbers of features, comma-separated")
+    p.add_argument("--tau", default="0.5,1", metavar="T,T,...", help="prior scales, comma-separated")
+    p.add_argument("--sigma", default="1", metavar="S,S,...", help="noise sds, comma-separated")
+    p.add_argument("--replicates", type=positive_int, default=200, help="simulated data sets per cell")
+    p.add_argument("--prior", choices=("laplace", "normal"), default="laplace",
+                   help="prior the coefficients are drawn from, and fitted with")
+    p.add_argument("--correlation", type=unit_interval, default=0.0, help="equal correlation of the features")
+    p.add_argument("--n-test", type=positive_int, default=1000, help="held-out rows per replicate")
+    p.add_argument("--num-warmup", type=positive_int, default=500, metavar="N",
+                   help="NUTS warmup iterations per chain")
+    p.add_argument("--num-samples", type=positive_int, default=500, metavar="N", help="NUTS draws kept per chain")
+    p.add_argument("--num-chains", type=positive_int, default=2, metavar="N", help="NUTS chains per replicate")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
     add_output_options(p)
     p.set_defaults(run=run_simulate, study_run=_run_linear)
 
     p = studies.add_parser("gaussian-mean", help="MLE/MAP plug-in vs posterior predictive over n",
                            description="Simulation study: MLE plug-in, MAP plug-in and posterior predictive "
                                        "as n grows.")
-    p.add_argument("--n", default="1,2,5,10,20,50,100,1000", help="sample sizes, comma-separated")
-    p.add_argument("--sigma", type=float, default=1.0)
-    p.add_argument("--tau", type=float, default=1.0)
-    p.add_argument("--replicates", type=int, default=2000)
-    p.add_argument("--n-test", type=int, default=100)
-    p.add_argument("--level", type=float, default=0.95)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--n", default="1,2,5,10,20,50,100,1000", metavar="N,N,...",
+                   help="sample sizes, comma-separated")
+    p.add_argument("--sigma", type=positive_float, default=1.0, help="noise sd (known)")
+    p.add_argument("--tau", type=positive_float, default=1.0, help="prior sd of mu")
+    p.add_argument("--replicates", type=positive_int, default=2000, help="simulated data sets per n")
+    p.add_argument("--n-test", type=positive_int, default=100, help="held-out points per replicate")
+    p.add_argument("--level", type=fraction, default=0.95, help="predictive interval level")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
     add_output_options(p)
     p.set_defaults(run=run_simulate, study_run=_run_gaussian_mean)
 

@@ -106,3 +106,38 @@ def test_bad_data_files_exit_2_without_traceback(tmp_path, content, message, cap
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "usage" in capsys.readouterr().out
+
+
+# -- every option has help text and shows its default (issue 13) -------------------------------
+def _all_options():
+    """(command, action) for every option and positional of every parser."""
+    import argparse
+
+    from bayesreg.cli import _parsers
+
+    skip = (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)
+    return [(parser, action) for parser in _parsers(build_parser()) for action in parser._actions
+            if not isinstance(action, skip)]
+
+
+def _label(item):
+    parser, action = item
+    return f"{parser.prog}:{action.option_strings[-1] if action.option_strings else action.dest}"
+
+
+@pytest.mark.parametrize("item", _all_options(), ids=_label)
+def test_every_option_has_help_and_shows_its_default(item):
+    parser, action = item
+    assert action.help and action.help.strip(), f"{_label(item)} has no help text"
+    text = parser._get_formatter()._expand_help(action)
+    if action.default is not None and not (action.default is False and action.nargs == 0):
+        shown = ",".join(map(str, action.default)) if isinstance(action.default, list) else str(action.default)
+        assert f"(default: {shown})" in text, f"{_label(item)}: {text!r} does not show its default"
+    assert text.count("default") <= 1, f"{_label(item)} states its default twice: {text!r}"
+
+
+def test_help_output_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["simulate", "linear", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--replicates REPLICATES simulated data sets per cell (default: 200)" in out
