@@ -78,3 +78,12 @@ def test_mlp_predict_has_no_out_option(tmp_path, capsys):
     code, _, err = _run(["mlp", "predict", "--model", "m.npz", "--data", "d.csv", "--output",
                          str(tmp_path / "p.csv"), "--out", str(tmp_path)], capsys)
     assert code == 2 and "unrecognized arguments: --out" in err
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("abc", "argument --duplicate-feature: expected a pixel index or 'auto'"),
+    ("64", "--duplicate-feature must be a pixel index 0-63 for digits"),
+])
+def test_naive_bayes_feature_is_checked_before_output(value, expected, capsys):
+    """Before: the first table was printed, then the error (or an IndexError for 64)."""
+    _one_line_error(["naive-bayes", "--data", "digits", "--duplicate-feature", value], capsys, expected)
