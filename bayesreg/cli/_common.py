@@ -70,6 +70,14 @@ def output_file(text: str) -> Path:
     return path
 
 
+def input_file(text: str) -> Path:
+    """A file to read, not a directory (whether it exists, and its contents, its reader says)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
+    return path
+
+
 def output_dir(text: str) -> Path:
     """A directory to write into (``--out``, a saved model): created if missing, not a file."""
     path = Path(text)

@@ -16,6 +16,7 @@ from ._common import (
     nonnegative_int,
     positive_float,
     positive_int,
+    print_convergence,
 )
 
 METHODS = ("closed-form", "nuts", "map", "all")
@@ -114,15 +115,11 @@ def run(args: argparse.Namespace) -> int:
                      "lower": np.quantile(mu, tail), "upper": np.quantile(mu, 1 - tail),
                      "mcse": summary.loc["mu", "mcse_mean"], "ess_bulk": summary.loc["mu", "ess_bulk"],
                      "r_hat": summary.loc["mu", "r_hat"]})
-        results["nuts"] = {"divergences": fit.num_divergences, "chains": fit.num_chains,
-                           "draws": fit.num_draws, "problems": fit.convergence_problems()}
+        results["nuts"] = {"chains": fit.num_chains, "draws": fit.num_draws, **fit.convergence()}
     estimates = pd.DataFrame(rows).set_index("estimate")
     print(format_table(estimates, f"Estimates of mu ({level:.0%} intervals)"))
     if fit is not None:
-        print(f"NUTS: {fit.num_chains} chains x {fit.num_draws} draws, "
-              f"{fit.num_divergences} divergences")
-        for problem in fit.convergence_problems():
-            print(f"warning: {problem}")
+        print_convergence("NUTS", results["nuts"], fit.num_draws)
     comparison = compare_predictives(model, x_train, x_test, level=level)
     print()
     print(format_table(comparison, f"Predictive distributions on {x_test.size} held-out points"))

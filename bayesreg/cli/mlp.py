@@ -11,6 +11,7 @@ from ._common import (
     add_output_options,
     finish,
     fraction,
+    input_file,
     nonnegative_float,
     nonnegative_int,
     output_file,
@@ -70,7 +71,8 @@ def register(sub) -> None:
 
     # no abbreviations here: --out (plots, which predict does not draw) must not silently mean --output
     q = cmds.add_parser("predict", help="predict digits for a CSV with a saved network", allow_abbrev=False)
-    q.add_argument("--model", required=True, metavar="PATH.npz", help="a network saved by mlp train --save")
+    q.add_argument("--model", required=True, metavar="PATH.npz", type=input_file,
+                   help="a network saved by mlp train --save")
     q.add_argument("--data", required=True, metavar="FILE.csv", help="784 pixel columns, optional id column")
     q.add_argument("--output", required=True, metavar="FILE.csv", type=output_file,
                    help="writes a CSV with header id,digit")

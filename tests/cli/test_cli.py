@@ -55,6 +55,9 @@ def test_gaussian_mean_end_to_end(tmp_path, capsys):
     assert closed["lower"] < closed["mean"] < closed["upper"]
     assert [r["predictive"] for r in results["predictives"]][2] == "posterior predictive"
     assert results["provenance"]["bayesreg"]
+    nuts = results["nuts"]                   # convergence in --json, as fit, path, compare (issue 13)
+    assert nuts["chains"] == 2 and nuts["divergences"] >= 0 and nuts["max_rhat_parameter"] == "mu"
+    assert nuts["min_ess"] > 0 and nuts["converged"] == (not nuts["problems"])
     for name in ("gaussian_mean.png", "gaussian_mean_trace.png"):
         assert (tmp_path / "plots" / name).stat().st_size > 10_000
 

@@ -87,3 +87,9 @@ def test_mlp_predict_has_no_out_option(tmp_path, capsys):
 def test_naive_bayes_feature_is_checked_before_output(value, expected, capsys):
     """Before: the first table was printed, then the error (or an IndexError for 64)."""
     _one_line_error(["naive-bayes", "--data", "digits", "--duplicate-feature", value], capsys, expected)
+
+
+def test_mlp_model_directory_is_called_a_directory(tmp_path, capsys):
+    """Before: 'model file not found' for a folder that exists."""
+    _one_line_error(["mlp", "predict", "--model", str(tmp_path), "--data", "d.csv", "--output",
+                     str(tmp_path / "p.csv")], capsys, "argument --model", "is a directory, not a file")
