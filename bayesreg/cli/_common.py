@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,13 +212,24 @@ def provenance(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def writing(option: str, path):
+    """An OSError while writing ``path`` becomes one line naming the option and the path, not the
+    temporary file the atomic write was using (``[Errno 13] Permission denied: '.r.json.x1y2.tmp'``)."""
+    try:
+        yield
+    except OSError as err:
+        raise OSError(f"cannot write {option} {path}: {err.strerror or err}") from None
+
+
 def finish(args: argparse.Namespace, results: dict[str, Any], figures: dict[str, Any]) -> int:
     """Write ``--json`` and the ``--out`` figures; report where they went on stdout."""
     from ..plotting import save_figure
 
     if getattr(args, "out", None) is not None:
         for name, fig in figures.items():
-            path = save_figure(fig, Path(args.out) / f"{name}.png")
+            with writing("--out", Path(args.out) / f"{name}.png"):
+                path = save_figure(fig, Path(args.out) / f"{name}.png")
             print(f"wrote {path}")
     else:
         import matplotlib.pyplot as plt
@@ -226,7 +238,8 @@ def finish(args: argparse.Namespace, results: dict[str, Any], figures: dict[str,
             plt.close(fig)
     if args.json is not None:
         results = {**results, "provenance": provenance(args)}
-        write_json(args.json, results)
+        with writing("--json", args.json):
+            write_json(args.json, results)
         print(f"wrote {args.json}")
     return 0
 

@@ -18,6 +18,7 @@ from ._common import (
     positive_float,
     positive_int,
     unit_interval,
+    writing,
 )
 
 
@@ -204,7 +205,8 @@ def run_predict(args: argparse.Namespace) -> int:
     scaler = Scaler.from_dict(meta["scaling"])
     digits = np.argmax(network.predict_output(scaler.transform(pixels, network.dtype)), axis=1)
     ids = np.arange(len(digits)) if ids is None else ids
-    atomic_write_text(args.output, "id,digit\n" + "".join(f"{i},{d}\n" for i, d in zip(ids, digits, strict=True)))
+    with writing("--output", args.output):
+        atomic_write_text(args.output, "id,digit\n" + "".join(f"{i},{d}\n" for i, d in zip(ids, digits, strict=True)))
     counts = np.bincount(digits, minlength=10)
     print(f"predicted {len(digits)} digits -> {args.output}; counts by digit: {counts.tolist()}")
     return finish(args, {"model": str(args.model), "data": str(args.data), "output": str(args.output),

@@ -15,6 +15,7 @@ from ._common import (
     positive_float,
     positive_int,
     unit_interval,
+    writing,
 )
 
 
@@ -99,7 +100,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.out is not None:
         out = Path(args.out)
         for name, frame in (("replicates", per_rep), ("summary", summary)):
-            atomic_save(out / f"{args.study}_{name}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
+            with writing("--out", out / f"{args.study}_{name}.csv"):
+                atomic_save(out / f"{args.study}_{name}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
             print(f"wrote {out / f'{args.study}_{name}.csv'}")
     return finish(args, {"study": args.study, "settings": {k: v for k, v in vars(args).items()
                                                            if k not in ("run", "study_run", "json", "out")},

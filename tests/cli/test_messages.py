@@ -93,3 +93,17 @@ def test_mlp_model_directory_is_called_a_directory(tmp_path, capsys):
     """Before: 'model file not found' for a folder that exists."""
     _one_line_error(["mlp", "predict", "--model", str(tmp_path), "--data", "d.csv", "--output",
                      str(tmp_path / "p.csv")], capsys, "argument --model", "is a directory, not a file")
+
+
+def test_write_failure_names_the_option_not_the_temporary_file(tmp_path, capsys, monkeypatch):
+    """An atomic write fails on its temporary file; the message names --json and the target."""
+    import bayesreg.cli._common as common
+
+    def refuse(path, obj):
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".r.json.x1y2.tmp"))
+
+    monkeypatch.setattr(common, "write_json", refuse)
+    code, _, err = _run(["gaussian-mean", "--simulate", "10", "--method", "closed-form", "--json",
+                         str(tmp_path / "r.json")], capsys)
+    assert code == 2 and ".tmp" not in err
+    assert f"cannot write --json {tmp_path / 'r.json'}: Permission denied" in err
