@@ -19,6 +19,21 @@ from ._common import (
 )
 
 
+def _grid(kind=float):
+    """An argparse type: a comma-separated grid of positive numbers, checked by the studies' own
+    parser (``studies._grid`` imports only numpy) when the command line is read."""
+    def parse(text: str) -> list:
+        from ..studies._grid import parse_grid
+
+        try:
+            return parse_grid(text, "grid", kind=kind)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err).removeprefix("grid ").rstrip(".")) from None
+
+    parse.__name__ = "grid"
+    return parse
+
+
 def register(sub) -> None:
     s = sub.add_parser("simulate", help="simulation studies: linear or gaussian-mean",
                        description="Vectorised simulation studies comparing estimators over replicate data sets.")
@@ -28,10 +43,10 @@ def register(sub) -> None:
     p = studies.add_parser("linear", help="w_MAP vs posterior mean over a grid of n, p, tau, sigma",
                            description="Simulation study: does the posterior mean predict better than the MAP, "
                                        "and by how much?")
-    p.add_argument("--n", default="20,50,200", metavar="N,N,...", help="training sizes, comma-separated")
-    p.add_argument("--p", default="5,20", metavar="P,P,...", help="numbers of features, comma-separated")
-    p.add_argument("--tau", default="0.5,1", metavar="T,T,...", help="prior scales, comma-separated")
-    p.add_argument("--sigma", default="1", metavar="S,S,...", help="noise sds, comma-separated")
+    p.add_argument("--n", type=_grid(int), default="20,50,200", metavar="N,N,...", help="training sizes")
+    p.add_argument("--p", type=_grid(int), default="5,20", metavar="P,P,...", help="numbers of features")
+    p.add_argument("--tau", type=_grid(), default="0.5,1", metavar="T,T,...", help="prior scales, comma-separated")
+    p.add_argument("--sigma", type=_grid(), default="1", metavar="S,S,...", help="noise sds, comma-separated")
     p.add_argument("--replicates", type=positive_int, default=200, help="simulated data sets per cell")
     p.add_argument("--prior", choices=("laplace", "normal"), default="laplace",
                    help="prior the coefficients are drawn from, and fitted with")
@@ -49,7 +64,7 @@ def register(sub) -> None:
     p = studies.add_parser("gaussian-mean", help="MLE/MAP plug-in vs posterior predictive over n",
                            description="Simulation study: MLE plug-in, MAP plug-in and posterior predictive "
                                        "as n grows.")
-    p.add_argument("--n", default="1,2,5,10,20,50,100,1000", metavar="N,N,...",
+    p.add_argument("--n", type=_grid(int), default="1,2,5,10,20,50,100,1000", metavar="N,N,...",
                    help="sample sizes, comma-separated")
     p.add_argument("--sigma", type=positive_float, default=1.0, help="noise sd (known)")
     p.add_argument("--tau", type=positive_float, default=1.0, help="prior sd of mu")

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from bayesreg.cli import main
 
 
@@ -20,5 +22,6 @@ def test_cli_simulate(tmp_path, capsys):
         cell["unconverged_replicates"] > 0)
     assert main(["simulate", "gaussian-mean", "--n", "1,10", "--replicates", "100", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "study_gaussian_mean.png").exists()
-    assert main(["simulate", "linear", "--n", "0"]) == 2
-    assert "n values must be > 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "linear", "--n", "0"])
+    assert exc.value.code == 2 and "argument --n: values must be > 0; got 0" in capsys.readouterr().err
