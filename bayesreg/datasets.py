@@ -113,7 +113,11 @@ def read_regression_csv(path, *, target: str | None = None, name: str = "--data"
 def load_regression_data(name: str, *, target: str | None = None, option: str = "--data") -> RegressionData:
     """``"diabetes"`` or a CSV path (what the CLI's ``--data`` takes); errors name ``option``."""
     if name == "diabetes":
-        return load_diabetes_data()
+        data = load_diabetes_data()
+        if target not in (None, data.target_name):
+            raise ValueError(f"--target {target!r} does not apply to {option} diabetes, whose target is "
+                             f"{data.target_name!r}; --target names a column of a CSV file.")
+        return data
     return read_regression_csv(name, target=target, name=option)
 
 

@@ -65,6 +65,9 @@ def register(sub) -> None:
 def _cases(args):
     from ..studies.calibration import CalibrationCase, standard_cases
 
+    if (args.num_draws + 1) % args.bins:
+        raise ValueError(f"--bins must divide --num-draws + 1 = {args.num_draws + 1} (the number of rank values); "
+                         f"got {args.bins}.")
     common = dict(n=args.n, p=args.p, sigma=args.sigma, tau=args.tau, num_warmup=args.num_warmup,
                   num_samples=args.num_samples, num_draws=args.num_draws, num_bins=args.bins)
     if args.all:

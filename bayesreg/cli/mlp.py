@@ -32,10 +32,21 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
                    help="pixels: x/256 - 0.5 (centered), x/255 (unit), or per-pixel standardisation")
 
 
+def _activation(text: str) -> str:
+    """An activation name as ``make_activation`` takes it, checked when the command line is read."""
+    from ..mlp.layers import make_activation
+
+    try:
+        make_activation(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix("activation ").rstrip(".")) from None
+    return text
+
+
 def _add_network_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--layers", type=positive_int, default=2, help="linear layers")
     p.add_argument("--width", type=positive_int, default=16, help="hidden units")
-    p.add_argument("--activation", default="sigmoid",
+    p.add_argument("--activation", type=_activation, default="sigmoid",
                    help="sigmoid, relu, tanh, identity, scaled_relu[:C]")
     p.add_argument("--step-size", type=positive_float, default=0.01, help="SGD learning rate")
     p.add_argument("--batch-size", type=positive_int, default=200, help="examples per SGD step")

@@ -68,6 +68,13 @@ def test_invalid_method_combination_is_reported_before_any_output(capsys):
     (["fit", "--data", "diabetes", "--seed", "-1"], "argument --seed: must be >= 0"),
     (["calibrate", "--num-warmup", "-1"], "argument --num-warmup: must be >= 0"),
     (["fit"], "the following arguments are required: --data"),
+    # before: 'activation must be one of ...' / a float() traceback for scaled_relu:x
+    (["mlp", "train", "--activation", "foo"], "argument --activation: must be one of"),
+    (["mlp", "train", "--activation", "scaled_relu:x"], "argument --activation: scaled_relu:C needs a number C"),
+    # before: 'num_bins must divide num_draws + 1' (the library's names)
+    (["calibrate", "--bins", "7"], "--bins must divide --num-draws + 1 = 100"),
+    # before: --target was silently ignored for the bundled data set
+    (["compare", "--data", "diabetes", "--target", "nope"], "--target 'nope' does not apply to --data diabetes"),
 ])
 def test_bad_arguments_are_one_line_naming_the_option(argv, expected, capsys):
     _one_line_error(argv, capsys, expected)
