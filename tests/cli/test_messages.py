@@ -114,3 +114,23 @@ def test_write_failure_names_the_option_not_the_temporary_file(tmp_path, capsys,
                          str(tmp_path / "r.json")], capsys)
     assert code == 2 and ".tmp" not in err
     assert f"cannot write --json {tmp_path / 'r.json'}: Permission denied" in err
+
+
+def _commands_with(option):
+    from bayesreg.cli import _parsers, build_parser
+
+    return sorted(parser.prog.removeprefix("bayesreg ") for parser in _parsers(build_parser())
+                  if any(option in action.option_strings for action in parser._actions))
+
+
+@pytest.mark.parametrize("command", _commands_with("--json"))
+def test_every_json_option_refuses_a_directory_when_parsed(command, tmp_path, capsys):
+    """Every command: a directory as --json fails at once, not after the work."""
+    _one_line_error([*command.split(), "--json", str(tmp_path)], capsys, "argument --json", "is a directory")
+
+
+@pytest.mark.parametrize("command", _commands_with("--out"))
+def test_every_out_option_refuses_a_file_when_parsed(command, tmp_path, capsys):
+    plain = tmp_path / "file.txt"
+    plain.write_text("")
+    _one_line_error([*command.split(), "--out", str(plain)], capsys, "argument --out", "is a file, not a directory")
