@@ -103,11 +103,12 @@ def read_json(path: str | os.PathLike[str], *, what: str = "file") -> Any:
 
 
 def _is_number(text: str) -> bool:
+    """Whether a CSV cell is a number as pandas parses them (Python's float also takes '1_000')."""
     try:
         float(text)
     except ValueError:
         return False
-    return True
+    return "_" not in text
 
 
 def _read_numeric(path: Path, header: bool | None, options: dict) -> pd.DataFrame | None:
@@ -210,7 +211,10 @@ def read_csv(path: str | os.PathLike[str], *, name: str = "--data", header: bool
         if cell == "":
             raise ValueError(f"{where} is empty.")
         problem = "is not finite" if _is_number(cell) else "is not a number"
-        raise ValueError(f"{where}: {cell!r} {problem}.")
+        hint = ""
+        if values.shape[1] == 1 and any(sep in cell for sep in ";\t"):
+            hint = " (bayesreg reads comma-separated files; this one looks separated by semicolons or tabs)"
+        raise ValueError(f"{where}: {cell!r} {problem}{hint}.")
     return values
 
 

@@ -119,6 +119,8 @@ def test_csv_directory_and_missing_file_are_named(tmp_path):
         ("a,a,y\n1,2,3\n", "names column(s) ['a'] more than once"),
         ("a,,y\n1,2,3\n", "no name for column 2"),
         ("a,b,y\n1,inf,3\n", "row 2, column 'b': 'inf' is not finite"),
+        ("a,b,y\n1,1_000,3\n", "row 2, column 'b': '1_000' is not a number"),
+        ("a;b;y\n1;2;3\n", "row 2, column 'a;b;y': '1;2;3' is not a number (bayesreg reads comma-separated"),
     ],
 )
 def test_csv_errors_name_row_and_column(tmp_path, text, message):
