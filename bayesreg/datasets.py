@@ -89,56 +89,36 @@ def ols_residual_sd(X, y, *, fit_intercept: bool = True) -> float:
     return float(np.sqrt(resid @ resid / dof))
 
 
-def read_regression_csv(path, *, target: str | None = None) -> RegressionData:
+def read_regression_csv(path, *, target: str | None = None, name: str = "--data") -> RegressionData:
     """A CSV with a header row and numeric columns; ``target`` names y (default: last).
 
-    Errors name the file, row (1-based, header = row 1) and column of the problem.
+    Read by :func:`bayesreg.io.read_csv` (pandas; a UTF-8 BOM is fine, a missing header row is an
+    error). Errors name the file, row (as a spreadsheet numbers them: header = row 1) and column.
     """
-    import csv
-    from pathlib import Path
+    from .io import read_csv
 
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"--data file not found: {path}")
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise ValueError(f"cannot read {path} as CSV ({err}).") from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if len(rows) < 2:
-        raise ValueError(f"{path} needs a header row and at least one data row.")
-    header = [h.strip() for h in rows[0]]
+    table = read_csv(path, name=name, header=True)
+    header = list(table.columns)
     if target is None:
         target = header[-1]
     if target not in header:
         raise ValueError(f"{path}: no target column {target!r}; columns are {header}.")
-    values = np.empty((len(rows) - 1, len(header)))
-    for i, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise ValueError(f"{path}, row {i}: {len(row)} cells, but the header has {len(header)}.")
-        for j, cell in enumerate(row):
-            try:
-                values[i - 2, j] = float(cell)
-            except ValueError:
-                raise ValueError(
-                    f"{path}, row {i}, column {header[j]!r}: {cell.strip()!r} is not a number."
-                ) from None
-            if not np.isfinite(values[i - 2, j]):
-                raise ValueError(f"{path}, row {i}, column {header[j]!r}: {cell.strip()!r} is not finite.")
-    t = header.index(target)
-    features = [h for j, h in enumerate(header) if j != t]
+    features = [h for h in header if h != target]
     if not features:
         raise ValueError(f"{path} has no feature columns besides the target {target!r}.")
-    return RegressionData(X=np.delete(values, t, axis=1), y=values[:, t], feature_names=features,
-                          target_name=target, source=f"{path} ({values.shape[0]} x {len(features)})")
+    return RegressionData(X=table[features].to_numpy(), y=table[target].to_numpy(), feature_names=features,
+                          target_name=target, source=f"{path} ({len(table)} x {len(features)})")
 
 
-def load_regression_data(name: str, *, target: str | None = None) -> RegressionData:
-    """``"diabetes"`` or a CSV path (what the CLI's ``--data`` takes)."""
+def load_regression_data(name: str, *, target: str | None = None, option: str = "--data") -> RegressionData:
+    """``"diabetes"`` or a CSV path (what the CLI's ``--data`` takes); errors name ``option``."""
     if name == "diabetes":
-        return load_diabetes_data()
-    return read_regression_csv(name, target=target)
+        data = load_diabetes_data()
+        if target not in (None, data.target_name):
+            raise ValueError(f"--target {target!r} does not apply to {option} diabetes, whose target is "
+                             f"{data.target_name!r}; --target names a column of a CSV file.")
+        return data
+    return read_regression_csv(name, target=target, name=option)
 
 
 @functools.lru_cache(maxsize=1)

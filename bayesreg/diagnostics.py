@@ -59,6 +59,30 @@ def convergence_problems(summary: pd.DataFrame, num_divergences: int, num_chains
     return problems
 
 
+def _extreme(values: pd.Series, *, largest: bool) -> tuple[float | None, str | None]:
+    values = values.dropna()
+    if values.empty:
+        return None, None
+    label = values.idxmax() if largest else values.idxmin()
+    return float(values[label]), str(label)
+
+
+def convergence_summary(summary: pd.DataFrame, num_divergences: int, num_chains: int) -> dict:
+    """What a command prints and writes to ``--json`` about one fit: the number of divergences,
+    the largest R-hat and the smallest ESS (bulk or tail) with the parameters they belong to
+    (``summary``'s row labels, e.g. ``w[bmi]``), and :func:`convergence_problems`' text.
+    ``None`` where a statistic is undefined (R-hat of one chain, fewer than 4 draws)."""
+    missing = pd.Series(np.nan, index=summary.index)
+    max_rhat, rhat_at = (_extreme(summary.get("r_hat", missing), largest=True) if num_chains > 1
+                         else (None, None))
+    min_ess, ess_at = _extreme(np.fmin(summary.get("ess_bulk", missing), summary.get("ess_tail", missing)),
+                               largest=False)
+    problems = convergence_problems(summary, num_divergences, num_chains)
+    return {"divergences": int(num_divergences), "num_chains": int(num_chains),
+            "max_rhat": max_rhat, "max_rhat_parameter": rhat_at, "min_ess": min_ess, "min_ess_parameter": ess_at,
+            "converged": not problems, "problems": problems}
+
+
 # -- ArviZ's estimators, on (component, chain, draw) arrays --------------------------------
 # The draw axis is last and contiguous: ranks, FFTs and reductions along it are several times
 # faster than along a strided axis of (chain, draw, component).

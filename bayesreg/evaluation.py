@@ -80,25 +80,35 @@ def posterior_expected_test_mse(w_draws: ArrayLike, w_hat: ArrayLike, *, sigma=1
 
 def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplace", tau=1.0, sigma=1.0,
                        loc=0.0, fit_intercept: bool = True, num_warmup: int = 1000, num_samples: int = 1000,
-                       num_chains: int = 2, seed: int = 0, progress: bool | None = None):
+                       num_chains: int = 2, seed: int = 0, progress: bool | None = None, feature_names=None):
     """Fit the MAP and NUTS once each; compare point estimates on a held-out set.
 
     Returns ``(table, fits)``. The table has one row per estimate (w_MAP, posterior mean,
     posterior median, posterior predictive mean) with the test MSE and its SE, the paired
     difference from the posterior mean, the posterior-expected test MSE (with M estimated
     from the centred training inputs) and the number of exact zeros. ``fits`` holds the
-    two fitted estimators.
+    two fitted estimators; with ``feature_names`` they are fitted on DataFrames with those columns,
+    so their coefficient tables and convergence messages name the features (``w[bmi]``).
     """
     from .estimators.linear_regression import BayesianLinearRegression
 
+    if feature_names is None and hasattr(X_train, "columns"):
+        feature_names = list(X_train.columns)
     X_train, y_train = check_X_y(X_train, y_train)
     X_test, y_test = check_X_y(X_test, y_test)
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test has {X_test.shape[1]} features, X_train {X_train.shape[1]}.")
+    frame_train, frame_test = X_train, X_test
+    if feature_names is not None:
+        feature_names = [str(name) for name in feature_names]
+        if len(feature_names) != X_train.shape[1]:
+            raise ValueError(f"feature_names has {len(feature_names)} names but X_train {X_train.shape[1]} columns.")
+        frame_train, frame_test = (pd.DataFrame(X, columns=feature_names) for X in (X_train, X_test))
     common = dict(prior=prior, tau=tau, sigma=sigma, loc=loc, fit_intercept=fit_intercept)
-    map_fit = BayesianLinearRegression(method="map", **common).fit(X_train, y_train)
+    map_fit = BayesianLinearRegression(method="map", **common).fit(frame_train, y_train)
     nuts = BayesianLinearRegression(method="nuts", num_warmup=num_warmup, num_samples=num_samples,
-                                    num_chains=num_chains, seed=seed, progress=progress, **common).fit(X_train, y_train)
+                                    num_chains=num_chains, seed=seed, progress=progress,
+                                    **common).fit(frame_train, y_train)
     w = nuts.fit_result_.draws("w")
     sigma_draws = nuts.fit_result_.draws("sigma") if "sigma" in nuts.fit_result_.posterior else nuts._noise_var() ** 0.5
     Xc, _, _, _ = center(X_train, y_train, fit_intercept=fit_intercept)
@@ -111,7 +121,7 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
         "posterior mean": (nuts.coef_, nuts.intercept_),
         "posterior median": (median, float(np.median(b_draws))),
     }
-    pred_mean = nuts.predict(X_test)
+    pred_mean = nuts.predict(frame_test)
     rows = []
     for name, (coef, intercept) in estimates.items():
         pred = X_test @ coef + intercept
@@ -122,7 +132,7 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
                      "minus_posterior_mean": diff.mean, "difference_se": diff.se,
                      "posterior_expected_mse": pe.mean, "pe_mse_mcse": pe.se,
                      "exact_zeros": int(np.sum(coef == np.broadcast_to(loc, coef.shape)))})
-    draws_pred = nuts.sample_predictive(X_test, seed=seed).mean(axis=0)
+    draws_pred = nuts.sample_predictive(frame_test, seed=seed).mean(axis=0)
     mse = test_mse(np.zeros(X_test.shape[1]), X_test, y_test - draws_pred)
     diff = paired_mse_difference(draws_pred, pred_mean, y_test)
     rows.append({"estimate": "posterior predictive mean (draws)", "test_mse": mse.mean, "test_mse_se": mse.se,

@@ -1,4 +1,4 @@
-"""Reading data files and writing results atomically.
+"""Reading data files (one CSV reader, pandas) and writing results atomically.
 
 Every file bayesreg writes goes to a temporary file in the destination folder first, is
 flushed to disk (``fsync``) and is then renamed over the target (``os.replace`` is atomic
@@ -18,12 +18,15 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .exceptions import ModelFileError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def default_mode(*, directory: bool = False) -> int:
@@ -185,45 +188,132 @@ def read_json(path: str | os.PathLike[str], *, what: str = "file") -> Any:
         raise ModelFileError(f"{what} {path} is not readable JSON ({err}).") from None
 
 
-def read_numbers(path: str | os.PathLike[str], *, name: str = "data") -> NDArray[np.float64]:
-    """Read one number per line, or a one-column CSV with an optional header row.
+def _is_number(text: str) -> bool:
+    """Whether a CSV cell is a number as pandas parses them (Python's float also takes '1_000')."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "_" not in text
 
-    Blank lines and lines starting with ``#`` are skipped. Errors name the file and line.
+
+def _read_numeric(path: Path, header: bool | None, options: dict) -> pd.DataFrame | None:
+    """The common case in one numeric parse: a well-formed file of finite numbers (with a header
+    row when ``header`` is True, or one detected when None). ``None`` when anything is unusual;
+    the cell-by-cell reader then finds and names the problem."""
+    import pandas as pd
+
+    try:
+        first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, **options)
+        if first.empty:
+            return None
+        numeric_first = all(_is_number(str(c).strip()) for c in first.iloc[0])
+        has_header = not numeric_first
+        if header is not None and header != has_header:
+            return None
+        table = pd.read_csv(path, header=0 if has_header else None, dtype=np.float64, **options)
+    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    names = [str(c).strip() for c in first.iloc[0]]
+    if has_header and (len(set(names)) != len(names) or [str(c).strip() for c in table.columns] != names):
+        return None                                     # an empty or repeated name (pandas renames them)
+    table.index = table.index + (2 if has_header else 1)
+    if table.empty or not np.isfinite(table.to_numpy()).all():  # blank lines, empty cells, 'nan' or 'inf'
+        return None
+    if has_header:
+        table.columns = [str(c).strip() for c in table.columns]
+    return table
+
+
+def read_csv(path: str | os.PathLike[str], *, name: str = "--data", header: bool | None = True,
+             comment: str | None = None) -> pd.DataFrame:
+    """The package's one CSV reader (pandas): every command's CSV input goes through it.
+
+    Returns a float64 DataFrame whose columns are the header's names (or 0, 1, ... without a
+    header) and whose index is each row's line number in the file (1-based: with a header,
+    the first data row is row 2), so errors name the row a spreadsheet shows. ``header``:
+    ``True`` requires a header row (a first row of numbers is an error, not a data row lost
+    as column names), ``False`` reads none, ``None`` detects one (a first row that is not all
+    numbers). A UTF-8 byte-order mark (Excel's "CSV UTF-8") is ignored; blank lines, and lines
+    starting with ``comment``, are skipped. Every error is one line naming ``name`` or the file.
     """
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         raise ValueError(f"{name} file not found: {path}")
-    if not path.is_file():
-        raise ValueError(f"{name} path is not a file: {path}")
+    if path.is_dir():
+        raise ValueError(f"{name} {path} is a directory, not a CSV file.")
+    options = dict(encoding="utf-8-sig", skip_blank_lines=False, comment=comment, skipinitialspace=True)
+    fast = _read_numeric(path, header, options)
+    if fast is not None:
+        return fast
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"{name} file {path} cannot be read as text ({err}).") from None
-    values: list[float] = []
-    header_seen = False
-    for lineno, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        cells = [c.strip() for c in line.split(",")]
-        if len(cells) != 1:
-            raise ValueError(
-                f"{name} file {path}, line {lineno}: expected one number per line (one column); "
-                f"found {len(cells)} columns: {line!r}."
-            )
-        cell = cells[0].strip('"')
-        try:
-            values.append(float(cell))
-        except ValueError:
-            if not values and not header_seen:  # a header row such as "x"
-                header_seen = True
-                continue
-            raise ValueError(
-                f"{name} file {path}, line {lineno}: {cell!r} is not a number."
-            ) from None
-    if not values:
-        raise ValueError(f"{name} file {path} contains no numbers.")
-    return np.asarray(values, dtype=np.float64)
+        # every cell as text, so that a bad cell is named by row and column (a numeric parse
+        # turns it into NaN); blank lines are kept as empty rows and dropped below, so the
+        # index stays the file's line number
+        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, **options)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{name} file {path} is empty.") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{name} file {path} cannot be read as UTF-8 text (is it a CSV file?).") from None
+    except pd.errors.ParserError as err:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if found:
+            expected, line, saw = found.groups()
+            raise ValueError(f"{path}, row {line}: {saw} cells, but the first row has {expected}.") from None
+        raise ValueError(f"{name} file {path} is not a readable CSV ({str(err).strip()}).") from None
+    except OSError as err:
+        raise ValueError(f"{name} file {path} cannot be read ({err.strerror or err}).") from None
+    raw = raw.apply(lambda column: column.str.strip())
+    raw.index = raw.index + 1
+    raw = raw[(raw != "").any(axis=1)]
+    if raw.empty:
+        raise ValueError(f"{name} file {path} has no rows.")
+    first = raw.iloc[0].tolist()
+    has_header = header if header is not None else not all(_is_number(c) for c in first)
+    if has_header:
+        if all(_is_number(c) for c in first):
+            raise ValueError(f"{name} file {path} has no header row: its first row ({', '.join(first[:4])}"
+                             f"{', ...' if len(first) > 4 else ''}) is all numbers. Add a first row of column "
+                             "names.")
+        names = [c.strip('"') for c in first]
+        empty = [j + 1 for j, c in enumerate(names) if not c]
+        if empty:
+            raise ValueError(f"{path}: the header row has no name for column {empty[0]}.")
+        repeated = sorted({c for c in names if names.count(c) > 1})
+        if repeated:
+            raise ValueError(f"{path}: the header row names column(s) {repeated} more than once.")
+        raw = raw.iloc[1:]
+        raw.columns = names
+    if raw.empty:
+        raise ValueError(f"{name} file {path} has a header row but no data rows.")
+    values = raw.apply(pd.to_numeric, errors="coerce").astype(np.float64)
+    bad = ~np.isfinite(values.to_numpy())
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        cell, row, column = raw.iat[i, j], raw.index[i], raw.columns[j]
+        where = f"{path}, row {row}, column {column!r}" if has_header else f"{path}, row {row}, column {j + 1}"
+        if cell == "":
+            raise ValueError(f"{where} is empty.")
+        problem = "is not finite" if _is_number(cell) else "is not a number"
+        hint = ""
+        if values.shape[1] == 1 and any(sep in cell for sep in ";\t"):
+            hint = " (bayesreg reads comma-separated files; this one looks separated by semicolons or tabs)"
+        raise ValueError(f"{where}: {cell!r} {problem}{hint}.")
+    return values
+
+
+def read_numbers(path: str | os.PathLike[str], *, name: str = "data") -> NDArray[np.float64]:
+    """Read one number per line, or a one-column CSV with an optional header row.
+
+    Blank lines and lines starting with ``#`` are skipped. Errors name the file and row.
+    """
+    table = read_csv(path, name=name, header=None, comment="#")
+    if table.shape[1] != 1:
+        raise ValueError(f"{name} file {path}, row {table.index[0]}: expected one number per line (one column); "
+                         f"found {table.shape[1]} columns.")
+    return table.iloc[:, 0].to_numpy()
 
 
 def atomic_save(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> Path:

@@ -31,6 +31,9 @@ class RegularizationPath:
     mean_sd: np.ndarray | None
     feature_names: list[str]
     prior: str
+    # per tau (same order as ``taus``), the NUTS fit's divergences, max R-hat and min ESS with the
+    # parameters they belong to, and problems as text (PosteriorFit.convergence); None if skipped
+    convergence: list[dict] | None = None
 
     def to_frame(self):
         import pandas as pd
@@ -63,7 +66,10 @@ def regularization_path(
     progress: bool | None = None,
     feature_names: Sequence[str] | None = None,
 ) -> RegularizationPath:
-    """MAP and (optionally) NUTS posterior mean of w for each tau in ``taus``."""
+    """MAP and (optionally) NUTS posterior mean of w for each tau in ``taus``; ``feature_names``
+    default to a DataFrame's columns, and name the coefficients in convergence messages."""
+    if feature_names is None and hasattr(X, "columns"):
+        feature_names = list(X.columns)
     X, y = check_X_y(X, y)
     taus = np.sort(np.asarray([check_positive(t, "taus") for t in taus], dtype=float))[::-1]
     if taus.size == 0:
@@ -74,9 +80,15 @@ def regularization_path(
                                     num_warmup=num_warmup, num_samples=num_samples,
                                     num_chains=num_chains, seed=seed, progress=False)
     loc_vec = base._loc_vector(X.shape[1])
+    names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
+    if len(names) != X.shape[1]:
+        raise ValueError(f"feature_names has {len(names)} names but X has {X.shape[1]} columns.")
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=[str(name) for name in names])  # NUTS messages name w[bmi], not w[2]
     Xc, yc, _, _ = center(X, y, fit_intercept=fit_intercept)
     gram = (Xc.T @ Xc, Xc.T @ yc)
-    maps, means, sds = [], [], []
+    maps, means, sds, convergence = [], [], [], []
     previous = None
     show = _progress.resolve(progress)
     with _progress.bar(len(taus), "regularisation path", enabled=show, unit="tau") as bar:
@@ -88,13 +100,13 @@ def regularization_path(
             else:
                 maps.append(base.set_params(tau=tau, method="map").fit(X, y).coef_)
             if posterior:
-                est = base.set_params(tau=tau, method="nuts").fit(X, y)
+                est = base.set_params(tau=tau, method="nuts").fit(frame, y)
+                convergence.append({"tau": float(tau), **est.fit_result_.convergence()})
                 w = est.fit_result_.draws("w").reshape(-1, X.shape[1])
                 means.append(w.mean(axis=0))
                 sds.append(w.std(axis=0, ddof=1))
             bar.update(1)
-    names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
     return RegularizationPath(taus=taus, map_coef=np.asarray(maps),
                               mean_coef=np.asarray(means) if posterior else None,
                               mean_sd=np.asarray(sds) if posterior else None,
-                              feature_names=names, prior=prior)
+                              feature_names=names, prior=prior, convergence=convergence if posterior else None)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import inference_data
-from .diagnostics import component_labels, convergence_problems, quick_diagnostics
+from .diagnostics import component_labels, convergence_problems, convergence_summary, quick_diagnostics
 
 
 class PosteriorFit:
@@ -46,6 +46,7 @@ class PosteriorFit:
         self.posterior = dict(posterior)
         self.sample_stats = dict(sample_stats or {})
         # component labels as ArviZ's summary writes them, so warnings name what the table shows
+        self._quick: pd.DataFrame | None = None
         self._labels = {name: component_labels(name, np.shape(value)[2:], (dims or {}).get(name), coords)
                         for name, value in self.posterior.items()}
 
@@ -101,10 +102,20 @@ class PosteriorFit:
         order += ["mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "r_hat"]
         return table[[c for c in order if c in table.columns]]
 
+    def _diagnostics(self) -> pd.DataFrame:
+        """R-hat and ESS of every component, computed once (the draws never change)."""
+        if self._quick is None:
+            self._quick = quick_diagnostics(self.posterior, labels=self._labels)
+        return self._quick
+
     def convergence_problems(self) -> list[str]:
         """Divergences, rank-normalised R-hat > 1.01, bulk or tail ESS < 100 per chain (as text)."""
-        return convergence_problems(quick_diagnostics(self.posterior, labels=self._labels), self.num_divergences,
-                                    self.num_chains)
+        return convergence_problems(self._diagnostics(), self.num_divergences, self.num_chains)
+
+    def convergence(self) -> dict:
+        """Divergences, max R-hat and min ESS with the parameters they belong to (``w[bmi]``), and
+        the problems as text: what the commands print and write to ``--json``."""
+        return convergence_summary(self._diagnostics(), self.num_divergences, self.num_chains)
 
     def report(self, var_names: Sequence[str] | None = None) -> str:
         """The summary table as text, with divergences and any convergence problems."""

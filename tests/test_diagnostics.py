@@ -196,3 +196,32 @@ def test_many_components_do_not_deadlock_the_thread_pool():
     assert not worker.is_alive(), "rank_diagnostics on 600 components did not finish in 120 s"
     alone = rank_diagnostics(x[..., 599:600], mcse=False)
     np.testing.assert_array_equal(out["r_hat"][599:], alone["r_hat"])
+
+
+def test_convergence_summary_names_the_worst_parameters():
+    """max R-hat and min ESS (bulk or tail) with the labels they belong to, from the one
+    implementation's table; undefined statistics are None, not NaN."""
+    import pandas as pd
+
+    from bayesreg.diagnostics import convergence_summary
+
+    table = pd.DataFrame({"ess_bulk": [900.0, 150.0, 800.0], "ess_tail": [700.0, 400.0, 90.0],
+                          "r_hat": [1.001, 1.05, 1.002]}, index=["w[age]", "w[bmi]", "sigma"])
+    summary = convergence_summary(table, num_divergences=3, num_chains=2)
+    assert summary["max_rhat"] == 1.05 and summary["max_rhat_parameter"] == "w[bmi]"
+    assert summary["min_ess"] == 90.0 and summary["min_ess_parameter"] == "sigma"
+    assert summary["divergences"] == 3 and not summary["converged"] and len(summary["problems"]) == 4
+    one_chain = convergence_summary(table.assign(r_hat=np.nan), num_divergences=0, num_chains=1)
+    assert one_chain["max_rhat"] is None and one_chain["max_rhat_parameter"] is None
+
+
+def test_posterior_fit_convergence_is_the_diagnostics_table():
+    rng = np.random.default_rng(0)
+    posterior = {"w": rng.standard_normal((2, 50, 3)), "sigma": 1 + 0.1 * rng.standard_normal((2, 50))}
+    fit = PosteriorFit(posterior=posterior, sample_stats={"diverging": np.zeros((2, 50), bool)},
+                       build=lambda: None, dims={"w": ["feature"]}, coords={"feature": ["a", "b", "c"]})
+    table = quick_diagnostics(posterior, labels={"w": ["w[a]", "w[b]", "w[c]"], "sigma": ["sigma"]})
+    summary = fit.convergence()
+    assert summary["max_rhat"] == table["r_hat"].max() and summary["max_rhat_parameter"] == table["r_hat"].idxmax()
+    assert summary["min_ess"] == np.fmin(table["ess_bulk"], table["ess_tail"]).min()
+    assert summary["problems"] == fit.convergence_problems()

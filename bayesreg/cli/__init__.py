@@ -20,13 +20,21 @@ from collections.abc import Sequence
 from .._version import __version__
 from ..exceptions import ConvergenceWarning, ModelFileError
 from . import cache, calibrate, compare, fit, gaussian_mean, mlp, naive_bayes, path, simulate
+from ._common import HelpFormatter
 
 # the order of ``bayesreg --help``: the basic model first, then linear regression, the studies and the side topics
 COMMANDS = (gaussian_mean, fit, path, compare, simulate, calibrate, naive_bayes, mlp, cache)
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported in one line (argparse prints the usage block first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="bayesreg",
         description="Bayesian regression you can see: closed forms, NUTS and MAP side by side.",
     )
@@ -34,7 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.register(sub)
+    for each in _parsers(parser):
+        each.formatter_class = HelpFormatter  # every option's help shows its default
     return parser
+
+
+def _parsers(parser: argparse.ArgumentParser):
+    """The parser and every subcommand's parser, depth first."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield from _parsers(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,78 @@ def positive_int(text: str) -> int:
     return _number(text, int, lambda v: v >= 1, ">= 1")
 
 
+def nonnegative_int(text: str) -> int:
+    return _number(text, int, lambda v: v >= 0, ">= 0")
+
+
+def nonnegative_float(text: str) -> float:
+    return _number(text, float, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
+
+
+def unit_interval(text: str) -> float:
+    """A number in [0, 1): a dropout rate, a momentum, a fraction that may be zero."""
+    return _number(text, float, lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+
+
+def _path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be created: a part of the way there that exists as a file."""
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"{parent} is a file, not a directory"
+    return None
+
+
+def output_file(text: str) -> Path:
+    """A file to write (``--json``, ``--output``, a saved network): not a directory. Checked when the
+    command line is parsed, so a bad path is reported before any work, not after it."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name (e.g. {path / 'results.json'})")
+    problem = _path_problem(path)
+    if problem:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {problem}")
+    return path
+
+
+def input_file(text: str) -> Path:
+    """A file to read, not a directory (whether it exists, and its contents, its reader says)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
+    return path
+
+
+def output_dir(text: str) -> Path:
+    """A directory to write into (``--out``, a saved model): created if missing, not a file."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a directory")
+    problem = _path_problem(path)
+    if problem:
+        raise argparse.ArgumentTypeError(f"cannot create directory {text}: {problem}")
+    return path
+
+
+def _default_text(value) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default (as ArgumentDefaultsHelpFormatter, but lists are
+    written as typed on the command line, and options without a default or flags that are off
+    say nothing)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if ("%(default)" in text or default is None or default is argparse.SUPPRESS
+                or (default is False and action.nargs == 0)):
+            return text
+        return f"{text} (default: {_default_text(default).replace('%', '%%')})"
+
+
 def fraction(text: str) -> float:
     return _number(text, float, lambda v: 0.0 < v < 1.0, "in (0, 1)")
 
@@ -57,25 +130,31 @@ def prior_loc(text: str):
     return values[0] if len(values) == 1 else np.asarray(values)
 
 
+SEED_HELP = "random seed (an integer >= 0): same seed, same result"
+PROGRESS_HELP = ("progress bar on stderr (if not given: only in a terminal or notebook, not in pipes, "
+                 "log files or CI)")
+
+
 def add_regression_options(p: argparse.ArgumentParser) -> None:
     """The data and model options of the linear-regression commands (``fit`` and ``path``)."""
     p.add_argument("--data", required=True, metavar="diabetes|FILE.csv",
                    help="'diabetes' (bundled with scikit-learn) or a CSV with a header row")
-    p.add_argument("--target", metavar="COLUMN", help="target column of a CSV (default: the last)")
-    p.add_argument("--prior", choices=("laplace", "normal"), default="laplace")
+    p.add_argument("--target", metavar="COLUMN", help="target column of a CSV (if not given: the last column)")
+    p.add_argument("--prior", choices=("laplace", "normal"), default="laplace",
+                   help="prior on the coefficients: Laplace (Bayesian lasso) or Normal (ridge)")
     p.add_argument("--sigma", type=scale_or_ols, default="ols", metavar="S|ols",
-                   help="noise sd, fixed; 'ols' uses the OLS residual sd (default). With "
+                   help="noise sd, fixed; 'ols' uses the OLS residual sd. With "
                         "--sigma-prior it is that prior's scale.")
     p.add_argument("--sigma-prior", choices=("halfnormal", "halfcauchy", "invgamma", "jeffreys"),
                    help="sample sigma from this prior: scale --sigma, for invgamma sigma^2 ~ "
                         "InvGamma(--sigma-ig), jeffreys: the improper p(sigma^2) ~ 1/sigma^2")
     p.add_argument("--sigma-ig", default="0.001,0.001", metavar="A,B",
-                   help="concentration and rate of the InvGamma prior on sigma^2 (default 0.001,0.001)")
+                   help="concentration and rate of the InvGamma prior on sigma^2")
     p.add_argument("--loc", type=prior_loc, default=0.0, metavar="V",
                    help="prior location: one number, or one per feature separated by commas")
     p.add_argument("--fit-intercept", action=argparse.BooleanOptionalAction, default=True,
-                   help="unpenalised intercept (default: on)")
-    p.add_argument("--seed", type=int, default=0)
+                   help="unpenalised intercept")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
 
 
 def load_data(args):
@@ -98,25 +177,28 @@ def noise_sd(args, data) -> float:
     return ols_residual_sd(data.X, data.y, fit_intercept=args.fit_intercept)
 
 
-def add_output_options(parser: argparse.ArgumentParser) -> None:
+def add_output_options(parser: argparse.ArgumentParser, *, plots: bool = True) -> None:
     group = parser.add_argument_group("output")
-    group.add_argument("--json", metavar="PATH", type=Path,
+    group.add_argument("--json", metavar="PATH", type=output_file,
                        help="write the results as JSON to PATH")
-    group.add_argument("--out", metavar="DIR", type=Path, help="write PNG plots into DIR")
+    if plots:
+        group.add_argument("--out", metavar="DIR", type=output_dir, help="write PNG plots into DIR")
 
 
 def add_nuts_options(parser: argparse.ArgumentParser, *, num_chains: int = 4, dense_mass: bool = False) -> None:
     group = parser.add_argument_group("NUTS")
-    group.add_argument("--num-warmup", type=positive_int, default=1000, metavar="N")
-    group.add_argument("--num-samples", type=positive_int, default=1000, metavar="N")
-    group.add_argument("--num-chains", type=positive_int, default=num_chains, metavar="N")
+    group.add_argument("--num-warmup", type=positive_int, default=1000, metavar="N",
+                       help="warmup (adaptation) iterations per chain, discarded")
+    group.add_argument("--num-samples", type=positive_int, default=1000, metavar="N",
+                       help="draws kept per chain")
+    group.add_argument("--num-chains", type=positive_int, default=num_chains, metavar="N",
+                       help="independent chains (R-hat compares them)")
     group.add_argument("--target-accept", type=fraction, default=0.8, metavar="P",
-                       help="target acceptance probability (default 0.8)")
+                       help="target acceptance probability of NUTS; raise it (e.g. 0.95) against divergences")
     if dense_mass:
         group.add_argument("--dense-mass", action="store_true",
                            help="adapt a dense mass matrix (the posterior covariance) instead of a diagonal")
-    group.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                       help="show a progress bar on stderr (default: when stderr is a terminal)")
+    group.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
 
 
 def provenance(args: argparse.Namespace) -> dict[str, Any]:
@@ -130,13 +212,24 @@ def provenance(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def writing(option: str, path):
+    """An OSError while writing ``path`` becomes one line naming the option and the path, not the
+    temporary file the atomic write was using (``[Errno 13] Permission denied: '.r.json.x1y2.tmp'``)."""
+    try:
+        yield
+    except OSError as err:
+        raise OSError(f"cannot write {option} {path}: {err.strerror or err}") from None
+
+
 def finish(args: argparse.Namespace, results: dict[str, Any], figures: dict[str, Any]) -> int:
     """Write ``--json`` and the ``--out`` figures; report where they went on stdout."""
     from ..plotting import save_figure
 
-    if args.out is not None:
+    if getattr(args, "out", None) is not None:
         for name, fig in figures.items():
-            path = save_figure(fig, Path(args.out) / f"{name}.png")
+            with writing("--out", Path(args.out) / f"{name}.png"):
+                path = save_figure(fig, Path(args.out) / f"{name}.png")
             print(f"wrote {path}")
     else:
         import matplotlib.pyplot as plt
@@ -145,8 +238,22 @@ def finish(args: argparse.Namespace, results: dict[str, Any], figures: dict[str,
             plt.close(fig)
     if args.json is not None:
         results = {**results, "provenance": provenance(args)}
-        write_json(args.json, results)
+        with writing("--json", args.json):
+            write_json(args.json, results)
         print(f"wrote {args.json}")
     return 0
 
 
+
+def print_convergence(label: str, convergence: dict, num_draws: int | None = None) -> None:
+    """One line of a sampler's diagnostics (divergences, max R-hat, min ESS, with the parameters
+    they belong to), then a warning line per problem."""
+    parts = [f"{convergence['num_chains']} chains" + (f" x {num_draws} draws" if num_draws else ""),
+             f"{convergence['divergences']} divergences"]
+    if convergence["max_rhat"] is not None:
+        parts.append(f"max R-hat {convergence['max_rhat']:.3f} ({convergence['max_rhat_parameter']})")
+    if convergence["min_ess"] is not None:
+        parts.append(f"min ESS {convergence['min_ess']:.0f} ({convergence['min_ess_parameter']})")
+    print(f"{label}: {', '.join(parts)}")
+    for problem in convergence["problems"]:
+        print(f"warning: {problem}")

@@ -10,7 +10,8 @@ def register(sub) -> None:
     p = sub.add_parser("cache", help="show or clear the persistent compilation cache",
                        description="Compiled samplers are cached on disk so a new process does not compile "
                                    "them again. BAYESREG_CACHE_DIR sets the folder; 'off' disables it.")
-    p.add_argument("action", choices=("info", "clear"), nargs="?", default="info")
+    p.add_argument("action", choices=("info", "clear"), nargs="?", default="info",
+                   help="info: show the folder and its size; clear: delete it")
     p.set_defaults(run=run)
 
 

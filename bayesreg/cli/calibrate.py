@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_output_options, finish, positive_float, positive_int
+from ._common import SEED_HELP, add_output_options, finish, nonnegative_int, positive_float, positive_int
 
 MODELS = ("gaussian-mean", "linear")
 METHODS = ("nuts", "gibbs", "exact")
@@ -31,9 +31,10 @@ def register(sub) -> None:
                     "ECDF simultaneous band, Bonferroni across quantities). Exit status 1 if a case fails.")
     p.add_argument("--all", action="store_true",
                    help="every model x method (Gaussian mean; linear Normal/Laplace, scales fixed and sampled)")
-    p.add_argument("--model", choices=MODELS, default="linear")
-    p.add_argument("--method", type=_methods, default=["nuts"], metavar="nuts,gibbs,exact")
-    p.add_argument("--prior", choices=("normal", "laplace"), default="normal")
+    p.add_argument("--model", choices=MODELS, default="linear", help="the model to calibrate")
+    p.add_argument("--method", type=_methods, default=["nuts"], metavar="nuts,gibbs,exact",
+                   help="inference methods, comma-separated")
+    p.add_argument("--prior", choices=("normal", "laplace"), default="normal", help="prior on w (linear model)")
     p.add_argument("--sigma-prior", type=_scale_prior, choices=(None, "halfnormal", "invgamma"), default=None,
                    metavar="none|halfnormal|invgamma", help="sample sigma from this prior (scale --sigma)")
     p.add_argument("--tau-prior", type=_scale_prior, choices=(None, "halfnormal"), default=None,
@@ -45,16 +46,18 @@ def register(sub) -> None:
     p.add_argument("--n", type=positive_int, default=20, help="observations per simulated data set")
     p.add_argument("--p", type=positive_int, default=3, help="features (linear model)")
     p.add_argument("--design", metavar="diabetes|FILE.csv",
-                   help="use this design X (all columns but the last of the CSV) for every simulation")
-    p.add_argument("--n-sims", type=positive_int, default=1000)
-    p.add_argument("--num-warmup", type=int, default=500, metavar="N")
-    p.add_argument("--num-samples", type=positive_int, default=1000, metavar="N")
+                   help="use this design X (all columns but the last of the CSV) for every simulation "
+                        "(if not given: simulated)")
+    p.add_argument("--n-sims", type=positive_int, default=1000, help="simulated data sets per case")
+    p.add_argument("--num-warmup", type=nonnegative_int, default=500, metavar="N",
+                   help="NUTS warmup iterations per simulation")
+    p.add_argument("--num-samples", type=positive_int, default=1000, metavar="N", help="draws per simulation")
     p.add_argument("--num-draws", type=positive_int, default=99, metavar="L",
-                   help="rank among L thinned draws (default 99)")
+                   help="rank among L thinned draws")
     p.add_argument("--bins", type=positive_int, default=20, help="histogram / chi-square bins; must divide L + 1")
     p.add_argument("--alpha", type=positive_float, default=0.001,
-                   help="fail a quantity whose Bonferroni-adjusted p-value is below this (default 0.001)")
-    p.add_argument("--seed", type=int, default=0)
+                   help="fail a quantity whose Bonferroni-adjusted p-value is below this")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
     add_output_options(p)
     p.set_defaults(run=run)
 
@@ -62,10 +65,11 @@ def register(sub) -> None:
 def _cases(args):
     from ..studies.calibration import CalibrationCase, standard_cases
 
+    if (args.num_draws + 1) % args.bins:
+        raise ValueError(f"--bins must divide --num-draws + 1 = {args.num_draws + 1} (the number of rank values); "
+                         f"got {args.bins}.")
     common = dict(n=args.n, p=args.p, sigma=args.sigma, tau=args.tau, num_warmup=args.num_warmup,
                   num_samples=args.num_samples, num_draws=args.num_draws, num_bins=args.bins)
-    if args.num_warmup < 0:
-        raise ValueError(f"--num-warmup must be >= 0; got {args.num_warmup}.")
     if args.all:
         return standard_cases(**common)
     return [CalibrationCase(model=args.model.replace("-", "_"), method=method, prior=args.prior,
@@ -83,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.design is not None:
         from ..datasets import load_regression_data
 
-        X = load_regression_data(args.design).X
+        X = load_regression_data(args.design, option="--design").X
     results, figures = [], {}
     for i, case in enumerate(cases):
         result = run_case(case, n_sims=args.n_sims, seed=args.seed, X=X, alpha=args.alpha)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_nuts_options, add_output_options, finish, fraction, positive_float
+from ._common import (
+    SEED_HELP,
+    add_nuts_options,
+    add_output_options,
+    finish,
+    fraction,
+    nonnegative_int,
+    positive_float,
+    print_convergence,
+    scale_or_ols,
+)
 
 
 def register(sub) -> None:
@@ -13,15 +23,18 @@ def register(sub) -> None:
         description="Fits the MAP and NUTS once on a training split and compares point estimates on the "
                     "held-out part: test MSE with standard errors, paired differences, posterior-expected "
                     "test MSE and exact zeros.")
-    c.add_argument("--data", required=True, metavar="diabetes|FILE.csv")
-    c.add_argument("--target", metavar="COLUMN")
-    c.add_argument("--prior", choices=("laplace", "normal"), default="laplace")
-    c.add_argument("--tau", type=positive_float, default=1.0)
-    c.add_argument("--sigma", default="ols", metavar="S|ols",
+    c.add_argument("--data", required=True, metavar="diabetes|FILE.csv",
+                   help="'diabetes' (bundled with scikit-learn) or a CSV with a header row")
+    c.add_argument("--target", metavar="COLUMN", help="target column of a CSV (if not given: the last column)")
+    c.add_argument("--prior", choices=("laplace", "normal"), default="laplace",
+                   help="prior on the coefficients: Laplace (Bayesian lasso) or Normal (ridge)")
+    c.add_argument("--tau", type=positive_float, default=1.0, help="prior scale of w")
+    c.add_argument("--sigma", type=scale_or_ols, default="ols", metavar="S|ols",
                    help="noise sd; 'ols': OLS residual sd on the training split")
-    c.add_argument("--test-size", type=fraction, default=0.25)
-    c.add_argument("--fit-intercept", action=argparse.BooleanOptionalAction, default=True)
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--test-size", type=fraction, default=0.25, help="fraction of the rows held out")
+    c.add_argument("--fit-intercept", action=argparse.BooleanOptionalAction, default=True,
+                   help="unpenalised intercept")
+    c.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP + " (and the split)")
     add_nuts_options(c, num_chains=2)
     add_output_options(c)
     c.set_defaults(run=run_compare)
@@ -41,17 +54,18 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.sigma == "ols":
         sigma = ols_residual_sd(X_tr, y_tr, fit_intercept=args.fit_intercept)
     else:
-        sigma = positive_float(args.sigma)
+        sigma = args.sigma
     table, fits = compare_estimators(X_tr, y_tr, X_te, y_te, prior=args.prior, tau=args.tau, sigma=sigma,
                                      fit_intercept=args.fit_intercept, num_warmup=args.num_warmup,
                                      num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
-                                     progress=args.progress)
+                                     progress=args.progress, feature_names=data.feature_names)
     print(f"data: {data.source}; {len(train)} training and {len(test)} test rows; {args.prior} prior, "
           f"tau = {args.tau:g}, sigma = {sigma:.4g}\n")
     print(format_table(table, "Point estimates on held-out data (SE: standard errors; paired differences "
                               "are MSE(row) - MSE(posterior mean))"))
-    for problem in fits["nuts"].fit_result_.convergence_problems():
-        print(f"warning: {problem}")
+    convergence = fits["nuts"].fit_result_.convergence()
+    print()
+    print_convergence("NUTS", convergence, fits["nuts"].fit_result_.num_draws)
     figures = {}
     if args.out is not None:
         import matplotlib
@@ -68,4 +82,5 @@ def run_compare(args: argparse.Namespace) -> int:
         fig.tight_layout()
         figures["compare"] = fig
     return finish(args, {"data": data.source, "sigma": sigma, "tau": args.tau, "prior": args.prior,
-                         "table": table.reset_index().to_dict(orient="records")}, figures)
+                         "table": table.reset_index().to_dict(orient="records"), "convergence": convergence},
+                  figures)

@@ -11,7 +11,9 @@ from ._common import (
     finish,
     load_data,
     noise_sd,
+    output_dir,
     positive_float,
+    print_convergence,
 )
 
 
@@ -37,12 +39,13 @@ def register(sub) -> None:
                    help="sample tau; lasso-lambda: 1/tau^2 = lambda^2 ~ Gamma(--lambda-gamma) (Park & Casella)")
     p.add_argument("--lambda-gamma", default="1,1.78", metavar="R,DELTA",
                    help="shape and rate of the Gamma prior on lambda^2 with --tau-prior lasso-lambda "
-                        "(default 1,1.78: Park & Casella's choice for diabetes)")
+                        "(1,1.78: Park & Casella's choice for diabetes)")
     p.add_argument("--scale-by-sigma", action="store_true",
                    help="w_j | sigma ~ Laplace(loc_j, sigma * tau) (Park & Casella)")
     p.add_argument("--method", type=_methods, default=["nuts", "map"], metavar="M[,M]",
-                   help="nuts, gibbs, map, exact, or several comma-separated (default nuts,map)")
-    p.add_argument("--save", metavar="DIR", help="save the fitted model (NUTS if run, else the first) to DIR")
+                   help="nuts, gibbs, map, exact, or several comma-separated")
+    p.add_argument("--save", metavar="DIR", type=output_dir,
+                   help="save the fitted model (NUTS if run, else the first) to DIR")
     add_nuts_options(p, num_chains=2, dense_mass=True)
     add_output_options(p)
     p.set_defaults(run=run_fit)
@@ -79,18 +82,23 @@ def run_fit(args: argparse.Namespace) -> int:
         tau = LassoLambda(*_number_pair(args.lambda_gamma, "--lambda-gamma", "R,DELTA"))
     else:
         tau = priors[args.tau_prior](args.tau) if args.tau_prior else args.tau
+    estimators = {method: BayesianLinearRegression(
+        prior=args.prior, tau=tau, loc=args.loc, sigma=sigma, fit_intercept=args.fit_intercept,
+        method=method, scale_by_sigma=args.scale_by_sigma, num_warmup=args.num_warmup,
+        num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
+        target_accept_prob=args.target_accept, dense_mass=args.dense_mass, progress=args.progress,
+    ) for method in args.method}
+    for est in estimators.values():
+        # every method's settings are checked before anything is printed or fitted: an invalid
+        # combination (e.g. exact with a Laplace prior) is one line, not an error after other fits' output
+        est._check_params()
     print(f"data: {data.source}; target {data.target_name}")
     print(f"model: {args.prior} prior, tau = {tau}, sigma = {sigma}, loc = {args.loc}, "
           f"intercept {'on' if args.fit_intercept else 'off'}\n")
     X = pd.DataFrame(data.X, columns=data.feature_names)
     fits, columns = {}, {}
-    for method in args.method:
-        est = BayesianLinearRegression(
-            prior=args.prior, tau=tau, loc=args.loc, sigma=sigma, fit_intercept=args.fit_intercept,
-            method=method, scale_by_sigma=args.scale_by_sigma, num_warmup=args.num_warmup,
-            num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
-            target_accept_prob=args.target_accept, dense_mass=args.dense_mass, progress=args.progress,
-        ).fit(X, data.y)
+    for method, est in estimators.items():
+        est.fit(X, data.y)
         fits[method] = est
         table = est.coef_table()
         label = {"nuts": "posterior mean (NUTS)", "gibbs": "posterior mean (Gibbs)",
@@ -100,10 +108,7 @@ def run_fit(args: argparse.Namespace) -> int:
         columns[label] = table["coef"]
         if method in SAMPLERS:
             name = "NUTS" if method == "nuts" else "Gibbs"
-            print(f"{name}: {est.fit_result_.num_chains} chains x {est.fit_result_.num_draws} draws, "
-                  f"{est.fit_result_.num_divergences} divergences")
-            for problem in est.fit_result_.convergence_problems():
-                print(f"warning: {problem}")
+            print_convergence(name, est.fit_result_.convergence(), est.fit_result_.num_draws)
             print()
     if len(columns) > 1:
         side = pd.DataFrame(columns)
@@ -116,7 +121,8 @@ def run_fit(args: argparse.Namespace) -> int:
                   "sigma_value": sigma_value, "fit_intercept": args.fit_intercept},
         "fits": {m: {"coef": dict(zip(data.feature_names, est.coef_, strict=True)),
                      "intercept": est.intercept_, "r2_train": est.score(X, data.y),
-                     "table": est.coef_table().reset_index().to_dict(orient="records")}
+                     "table": est.coef_table().reset_index().to_dict(orient="records"),
+                     **({"convergence": est.fit_result_.convergence()} if m in SAMPLERS else {})}
                  for m, est in fits.items()},
     }
     if args.save:

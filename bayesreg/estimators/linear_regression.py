@@ -73,8 +73,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         leapfrog step then costs O(p^2) more. Ignored by the other methods.
     seed : int, default=0
         Same seed, same draws.
-    progress : bool or None, default=True
-        Progress bar on stderr while sampling (None: only in a terminal or notebook).
+    progress : bool or None, default=None
+        Progress bar on stderr while sampling; None: only where a person watches (a terminal or
+        notebook; not in pipes, log files, CI or GridSearchCV workers).
 
     Attributes
     ----------
@@ -100,7 +101,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     def __init__(self, prior="laplace", tau=1.0, loc=0.0, sigma=1.0, fit_intercept=False,
                  method="nuts", scale_by_sigma=False, num_warmup=1000, num_samples=1000,
                  num_chains=2, chain_method="parallel", target_accept_prob=0.8, dense_mass=False,
-                 seed=0, progress=True):
+                 seed=0, progress=None):
         self.prior = prior
         self.tau = tau
         self.loc = loc

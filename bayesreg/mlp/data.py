@@ -77,68 +77,41 @@ class Scaler:
 
 def _parse_csv(path: Path, *, labelled: bool) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
     """(ids or None, labels or None, pixels) from a digits CSV; errors name row and column."""
-    if not path.is_file():
-        raise ValueError(f"--data file not found: {path}")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"cannot read {path} as text ({err}).") from None
-    rows = [(i + 1, line.split(",")) for i, line in enumerate(lines) if line.strip()]
-    if not rows:
-        raise ValueError(f"{path} is empty.")
-    first = rows[0][1]
-    try:
-        [float(c) for c in first]
-        header = None
-    except ValueError:
-        header = [c.strip().strip('"').lower() for c in first]
-        rows = rows[1:]
-    if not rows:
-        raise ValueError(f"{path} has a header but no data rows.")
-    if header is not None:
-        width = len(header)
+    from ..io import read_csv
+
+    table = read_csv(path, name="--data", header=None)        # a header is detected: see module docs
+    values, width = table.to_numpy(), table.shape[1]
+    if isinstance(table.columns[0], str):
+        header = [str(c).lower() for c in table.columns]
         id_col = header.index("id") if "id" in header else None
         label_col = next((header.index(n) for n in ("label", "digit") if n in header), None)
         if labelled and label_col is None:
             raise ValueError(f"{path}: no 'label' column in the header; columns must include label and "
                              f"{N_PIXELS} pixels.")
     else:
-        width = len(first)
         extra = width - N_PIXELS
         if labelled:
             if extra not in (1, 2):
-                raise ValueError(f"{path}, row 1: {width} columns; expected {N_PIXELS + 1} (label + pixels) or "
-                                 f"{N_PIXELS + 2} (id + label + pixels).")
+                raise ValueError(f"{path}, row 1: {width} columns and no header; expected {N_PIXELS + 1} "
+                                 f"(label + pixels) or {N_PIXELS + 2} (id + label + pixels).")
             id_col, label_col = (None, 0) if extra == 1 else (0, 1)
         else:
             if extra not in (0, 1):
-                raise ValueError(f"{path}, row 1: {width} columns; expected {N_PIXELS} pixels or "
+                raise ValueError(f"{path}, row 1: {width} columns and no header; expected {N_PIXELS} pixels or "
                                  f"{N_PIXELS + 1} (id + pixels).")
             id_col, label_col = (None if extra == 0 else 0), None
-    pixel_cols = [j for j in range(width) if j not in (id_col, label_col)]
     if not labelled:
         label_col = None
+    pixel_cols = [j for j in range(width) if j not in (id_col, label_col)]
     if len(pixel_cols) != N_PIXELS:
         raise ValueError(f"{path}: {len(pixel_cols)} pixel columns; expected {N_PIXELS} (28 x 28).")
-    values = np.empty((len(rows), width))
-    for r, (lineno, cells) in enumerate(rows):
-        if len(cells) != width:
-            raise ValueError(f"{path}, row {lineno}: {len(cells)} columns, expected {width}.")
-        for j, cell in enumerate(cells):
-            try:
-                values[r, j] = float(cell)
-            except ValueError:
-                raise ValueError(f"{path}, row {lineno}, column {j + 1}: {cell.strip()!r} is not a number.") from None
-    if not np.all(np.isfinite(values)):
-        r, j = np.argwhere(~np.isfinite(values))[0]
-        raise ValueError(f"{path}, row {rows[r][0]}, column {j + 1}: value is not finite.")
     labels = None
     if label_col is not None:
         labels = values[:, label_col]
         bad = (labels != np.round(labels)) | (labels < 0) | (labels > 9)
         if bad.any():
             r = int(np.argmax(bad))
-            raise ValueError(f"{path}, row {rows[r][0]}: label {labels[r]:g} is not a digit 0-9.")
+            raise ValueError(f"{path}, row {table.index[r]}: label {labels[r]:g} is not a digit 0-9.")
         labels = labels.astype(np.int64)
     ids = values[:, id_col].astype(np.int64) if id_col is not None else None
     return ids, labels, values[:, pixel_cols]

@@ -256,5 +256,9 @@ def make_activation(name: str) -> Layer:
     if key not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}; got {name!r}.")
     if key == "scaled_relu":
-        return ScaledReLU(float(arg) if arg else 5.0)
+        try:
+            scale = float(arg) if arg else 5.0
+        except ValueError:
+            raise ValueError(f"activation scaled_relu:C needs a number C; got {name!r}.") from None
+        return ScaledReLU(scale)
     return ACTIVATIONS[key]()

@@ -26,7 +26,7 @@ from .. import _progress, models
 from .._validation import check_int, check_option, check_positive
 from ..config import ensure_setup
 from ..conjugate import linear_normal_mean
-from ..diagnostics import rank_diagnostics
+from ..diagnostics import ESS_PER_CHAIN_MIN, RHAT_MAX, rank_diagnostics
 from ..infer.lasso import lasso_map_batched
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts_batched
@@ -109,7 +109,9 @@ def run_cell(n: int, p: int, tau: float, sigma: float, replicates: int, *, prior
     # in one call: components are independent, so the replicates' coefficients are stacked as components
     chains, draws_per_chain = w_draws.shape[1:3]
     stacked = np.moveaxis(w_draws, 0, 2).reshape(chains, draws_per_chain, -1)  # (chain, draw, R * p)
-    rhat = rank_diagnostics(stacked, mcse=False)["r_hat"].reshape(replicates, p).max(axis=1)
+    diag = rank_diagnostics(stacked, mcse=False)
+    rhat = diag["r_hat"].reshape(replicates, p).max(axis=1)
+    min_ess = np.fmin(diag["ess_bulk"], diag["ess_tail"]).reshape(replicates, p).min(axis=1)
     return pd.DataFrame({
         "n": n, "p": p, "tau": tau, "sigma": sigma, "replicate": np.arange(replicates),
         "mse_map": test_mse(w_map), "mse_mean": test_mse(w_mean),
@@ -119,7 +121,8 @@ def run_cell(n: int, p: int, tau: float, sigma: float, replicates: int, *, prior
         "theory_mse_mean": sigma**2 + quad(sim["w"] - w_mean),
         "pe_mse_map": posterior_expected(w_map), "pe_mse_mean": posterior_expected(w_mean),
         "zeros_map": np.sum(w_map == 0, axis=1),
-        "divergences": draws.stats["diverging"].sum(axis=(1, 2)), "max_rhat": rhat,
+        "divergences": draws.stats["diverging"].sum(axis=(1, 2)), "max_rhat": rhat, "min_ess": min_ess,
+        "num_chains": chains,
     })
 
 
@@ -139,7 +142,9 @@ def summarize(per_rep: pd.DataFrame) -> pd.DataFrame:
             "sigma2_plus_sqerr_map": sigma**2 + g["sqerr_map"].mean(),
             "sigma2_plus_sqerr_mean": sigma**2 + g["sqerr_mean"].mean(),
             "zeros_map": g["zeros_map"].mean(), "divergences": int(g["divergences"].sum()),
-            "max_rhat": g["max_rhat"].max(),
+            "max_rhat": g["max_rhat"].max(), "min_ess": g["min_ess"].min(),
+            "unconverged": int(((g["divergences"] > 0) | (g["max_rhat"] > RHAT_MAX)
+                                | (g["min_ess"] < ESS_PER_CHAIN_MIN * g["num_chains"])).sum()),
         })
     return pd.DataFrame(rows)
 

@@ -55,6 +55,9 @@ def test_gaussian_mean_end_to_end(tmp_path, capsys):
     assert closed["lower"] < closed["mean"] < closed["upper"]
     assert [r["predictive"] for r in results["predictives"]][2] == "posterior predictive"
     assert results["provenance"]["bayesreg"]
+    nuts = results["nuts"]                   # convergence in --json, as fit, path, compare (issue 13)
+    assert nuts["chains"] == 2 and nuts["divergences"] >= 0 and nuts["max_rhat_parameter"] == "mu"
+    assert nuts["min_ess"] > 0 and nuts["converged"] == (not nuts["problems"])
     for name in ("gaussian_mean.png", "gaussian_mean_trace.png"):
         assert (tmp_path / "plots" / name).stat().st_size > 10_000
 
@@ -87,9 +90,9 @@ def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
     "content, message",
     [
         (None, "--data file not found"),
-        ("1\n2\nabc\n", "line 3: 'abc' is not a number"),
-        ("", "contains no numbers"),
-        ("1\nnan\n2\n", "non-finite"),
+        ("1\n2\nabc\n", "row 3, column 1: 'abc' is not a number"),
+        ("", "is empty"),
+        ("1\nnan\n2\n", "'nan' is not finite"),
     ],
 )
 def test_bad_data_files_exit_2_without_traceback(tmp_path, content, message, capsys):
@@ -106,3 +109,38 @@ def test_bad_data_files_exit_2_without_traceback(tmp_path, content, message, cap
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "usage" in capsys.readouterr().out
+
+
+# -- every option has help text and shows its default (issue 13) -------------------------------
+def _all_options():
+    """(command, action) for every option and positional of every parser."""
+    import argparse
+
+    from bayesreg.cli import _parsers
+
+    skip = (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)
+    return [(parser, action) for parser in _parsers(build_parser()) for action in parser._actions
+            if not isinstance(action, skip)]
+
+
+def _label(item):
+    parser, action = item
+    return f"{parser.prog}:{action.option_strings[-1] if action.option_strings else action.dest}"
+
+
+@pytest.mark.parametrize("item", _all_options(), ids=_label)
+def test_every_option_has_help_and_shows_its_default(item):
+    parser, action = item
+    assert action.help and action.help.strip(), f"{_label(item)} has no help text"
+    text = parser._get_formatter()._expand_help(action)
+    if action.default is not None and not (action.default is False and action.nargs == 0):
+        shown = ",".join(map(str, action.default)) if isinstance(action.default, list) else str(action.default)
+        assert f"(default: {shown})" in text, f"{_label(item)}: {text!r} does not show its default"
+    assert text.count("default") <= 1, f"{_label(item)} states its default twice: {text!r}"
+
+
+def test_help_output_shows_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["simulate", "linear", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--replicates REPLICATES simulated data sets per cell (default: 200)" in out

@@ -42,9 +42,10 @@ def test_fit_csv_with_target_and_exact(tmp_path, capsys):
     "content, extra, message",
     [
         ("a,b,y\n1,2,3\n4,x,6\n", [], "row 3, column 'b': 'x' is not a number"),
-        ("a,b,y\n1,2,3\n4,5\n", [], "row 3: 2 cells, but the header has 3"),
+        ("a,b,y\n1,2,3\n4,5\n", [], "row 3, column 'y' is empty"),
         ("a,b,y\n1,2,3\n", ["--target", "z"], "no target column 'z'"),
-        ("a,b,y\n", [], "needs a header row and at least one data row"),
+        ("a,b,y\n", [], "has a header row but no data rows"),
+        ("1,2,3\n4,5,6\n", [], "has no header row: its first row (1, 2, 3) is all numbers"),
         ("a,b,y\n1,2,3\n4,5,6\n", ["--loc", "1,2,3"], "--loc has 3 values but the data have 2 features"),
         ("a,b,y\n1,2,nan\n", [], "row 2, column 'y': 'nan' is not finite"),
     ],

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from bayesreg.cli import main
 
 
@@ -8,8 +10,18 @@ def test_cli_simulate(tmp_path, capsys):
                  "--num-warmup", "300", "--num-samples", "300", "--out", str(tmp_path), "--json",
                  str(tmp_path / "s.json")]) == 0
     assert (tmp_path / "study_linear.png").exists() and (tmp_path / "linear_summary.csv").exists()
-    assert json.loads((tmp_path / "s.json").read_text())["summary"][0]["replicates"] == 200
+    results = json.loads((tmp_path / "s.json").read_text())
+    assert results["summary"][0]["replicates"] == 200
+    # convergence per cell, printed and in --json (issue 13)
+    (cell,) = results["convergence"]
+    assert cell["replicates"] == 200 and 0 <= cell["unconverged_replicates"] <= 200
+    assert 1.0 < cell["max_rhat"] < 1.1 and 0 <= cell["max_rhat_replicate"] < 200 and cell["min_ess"] > 0
+    out = capsys.readouterr().out
+    assert "cells without convergence problems" in out
+    assert (f"warning: n=5, p=5, tau=0.5, sigma=1: {cell['unconverged_replicates']} of 200" in out) == (
+        cell["unconverged_replicates"] > 0)
     assert main(["simulate", "gaussian-mean", "--n", "1,10", "--replicates", "100", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "study_gaussian_mean.png").exists()
-    assert main(["simulate", "linear", "--n", "0"]) == 2
-    assert "n values must be > 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "linear", "--n", "0"])
+    assert exc.value.code == 2 and "argument --n: values must be > 0; got 0" in capsys.readouterr().err

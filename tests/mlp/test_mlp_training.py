@@ -163,7 +163,7 @@ def _write_digits_csv(path, rows, header=None):
     ([[3] + [0] * 783], "784 pixels|785 \\(label \\+ pixels\\)"),
     ([[3] + [0] * 784, [4] + [0] * 783 + ["x"]], "row 2, column 785: 'x' is not a number"),
     ([[12] + [0] * 784], "label 12 is not a digit 0-9"),
-    ([[3] + [0] * 784, [1] + [0] * 783], "row 2: 784 columns, expected 785"),
+    ([[3] + [0] * 784, [1] + [0] * 783], "row 2, column 785 is empty"),
 ])
 def test_malformed_csv_errors(tmp_path, rows, message):
     path = tmp_path / "d.csv"
@@ -238,7 +238,7 @@ def test_every_saved_network_loads_in_every_reader(tmp_path, capsys, writer):
     _write_digits_csv(csv, [[10 + i, *row] for i, row in enumerate(pixels)])
     out = tmp_path / "pred.csv"
     capsys.readouterr()
-    assert main(["mlp", "predict", "--model", str(path), "--data", str(csv), "--out", str(out),   # reader 2: the CLI
+    assert main(["mlp", "predict", "--model", str(path), "--data", str(csv), "--output", str(out),   # reader 2: the CLI
                  "--json", str(tmp_path / "p.json")]) == 0
     scaler = Scaler(stored or "centered")
     expected = np.argmax(network.predict_output(scaler.transform(pixels, network.dtype)), axis=1)
@@ -255,11 +255,11 @@ def test_predict_scaling_option_and_committed_network(tmp_path, capsys):
     csv = tmp_path / "x.csv"
     _write_digits_csv(csv, [[0] * 784, [255] * 784])
     out = tmp_path / "p.csv"
-    assert main(["mlp", "predict", "--model", str(path), "--data", str(csv), "--out", str(out),
+    assert main(["mlp", "predict", "--model", str(path), "--data", str(csv), "--output", str(out),
                  "--scaling", "unit"]) == 0
     assert "stores no pixel scaling" not in capsys.readouterr().err
     stored = save_network(FeedForwardNetwork(784, 10, 8, 2, seed=0), tmp_path / "s.npz", scaling="centered")
-    assert main(["mlp", "predict", "--model", str(stored), "--data", str(csv), "--out", str(out),
+    assert main(["mlp", "predict", "--model", str(stored), "--data", str(csv), "--output", str(out),
                  "--scaling", "unit"]) == 2
     assert "--scaling unit contradicts the scaling stored" in capsys.readouterr().err
     committed = pathlib.Path(__file__).parents[2] / "models" / "mnist_mlp.npz"
