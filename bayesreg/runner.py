@@ -52,23 +52,12 @@ from typing import Any
 import numpy as np
 
 from . import _progress
+from .exceptions import CellError
 from .io import default_mode, to_jsonable, write_json
 
 EXTRA = "distributed"
 INSTALL_HINT = f"pip install 'bayesreg[{EXTRA}]'"
 CHECKPOINT_FORMAT = 1
-
-
-class CellError(RuntimeError):
-    """Some cells of a study raised. ``failures`` maps each failed cell's key to its exception;
-    ``results`` holds the other cells' results (also in the checkpoint folder, if any)."""
-
-    def __init__(self, failures: Mapping[str, BaseException], results: Mapping[str, Any], total: int):
-        self.failures = dict(failures)
-        self.results = dict(results)
-        lines = [f"{key}: {type(err).__name__}: {err}" for key, err in self.failures.items()]
-        super().__init__(f"{len(self.failures)} of {total} cells failed ({len(self.results)} finished):\n  "
-                         + "\n  ".join(lines))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_output_options, finish, positive_float, positive_int
+from ._common import add_cluster_options, add_output_options, finish, positive_float, positive_int, study_runner
 
 MODELS = ("gaussian-mean", "linear")
 METHODS = ("nuts", "gibbs", "exact")
@@ -55,6 +55,9 @@ def register(sub) -> None:
     p.add_argument("--alpha", type=positive_float, default=0.001,
                    help="fail a quantity whose Bonferroni-adjusted p-value is below this (default 0.001)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a bar over the cases on stderr (default: when stderr is a terminal)")
+    add_cluster_options(p)
     add_output_options(p)
     p.set_defaults(run=run)
 
@@ -75,7 +78,7 @@ def _cases(args):
 
 def run(args: argparse.Namespace) -> int:
     from ..plotting import plot_calibration
-    from ..studies.calibration import run_case, summary_table
+    from ..studies.calibration import run_cases, summary_table
     from ..tables import format_table
 
     cases = _cases(args)          # validates every case before any work
@@ -84,10 +87,11 @@ def run(args: argparse.Namespace) -> int:
         from ..datasets import load_regression_data
 
         X = load_regression_data(args.design).X
-    results, figures = [], {}
-    for i, case in enumerate(cases):
-        result = run_case(case, n_sims=args.n_sims, seed=args.seed, X=X, alpha=args.alpha)
-        results.append(result)
+    with study_runner(args, "calibration") as where:
+        results = run_cases(cases, n_sims=args.n_sims, seed=args.seed, X=X, alpha=args.alpha,
+                            progress=args.progress, **where)
+    figures = {}
+    for i, (case, result) in enumerate(zip(cases, results, strict=True)):
         print(format_table(result.table.set_index("quantity"), title=f"{case.label}: "
                            f"{'passes' if result.passed else 'FAILS'}"))
         print()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import add_output_options, finish
+from ._common import add_cluster_options, add_output_options, finish, study_runner
 
 
 def register(sub) -> None:
@@ -30,6 +30,7 @@ def register(sub) -> None:
     p.add_argument("--num-chains", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    add_cluster_options(p)
     add_output_options(p)
     p.set_defaults(run=run_simulate, study_run=_run_linear)
 
@@ -44,6 +45,7 @@ def register(sub) -> None:
     p.add_argument("--level", type=float, default=0.95)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    add_cluster_options(p)
     add_output_options(p)
     p.set_defaults(run=run_simulate, study_run=_run_gaussian_mean)
 
@@ -51,18 +53,21 @@ def register(sub) -> None:
 def _run_linear(args):
     from ..studies.linear import plot_summary, run_study
 
-    per_rep, summary = run_study(args.n, args.p, args.tau, args.sigma, replicates=args.replicates,
-                                 prior=args.prior, correlation=args.correlation, n_test=args.n_test,
-                                 num_warmup=args.num_warmup, num_samples=args.num_samples,
-                                 num_chains=args.num_chains, seed=args.seed, progress=args.progress)
+    with study_runner(args, "linear") as where:
+        per_rep, summary = run_study(args.n, args.p, args.tau, args.sigma, replicates=args.replicates,
+                                     prior=args.prior, correlation=args.correlation, n_test=args.n_test,
+                                     num_warmup=args.num_warmup, num_samples=args.num_samples,
+                                     num_chains=args.num_chains, seed=args.seed, progress=args.progress, **where)
     return per_rep, summary, {"study_linear": plot_summary(summary)}
 
 
 def _run_gaussian_mean(args):
     from ..studies.gaussian_mean import plot_summary, run_study
 
-    per_rep, summary = run_study(args.n, sigma=args.sigma, tau=args.tau, replicates=args.replicates,
-                                 n_test=args.n_test, level=args.level, seed=args.seed, progress=args.progress)
+    with study_runner(args, "gaussian_mean") as where:
+        per_rep, summary = run_study(args.n, sigma=args.sigma, tau=args.tau, replicates=args.replicates,
+                                     n_test=args.n_test, level=args.level, seed=args.seed, progress=args.progress,
+                                     **where)
     return per_rep, summary, {"study_gaussian_mean": plot_summary(summary, level=args.level)}
 
 
