@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -108,6 +109,17 @@ def _slug(key: str) -> str:
     return f"{readable}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:10]}"
 
 
+def finished_cells(folder: str | os.PathLike) -> set[str]:
+    """The keys of the cells finished in a checkpoint folder (reads only)."""
+    keys = set()
+    for meta in (Path(folder) / "cells").glob("*/cell.json"):
+        try:
+            keys.add(json.loads(meta.read_text(encoding="utf-8"))["key"])
+        except (OSError, json.JSONDecodeError, KeyError):
+            continue
+    return keys
+
+
 class Checkpoint:
     """A study's folder of finished cells (see the module notes)."""
 
@@ -136,13 +148,7 @@ class Checkpoint:
         write_json(manifest, {"format": CHECKPOINT_FORMAT, "study": study})
 
     def finished(self) -> set[str]:
-        keys = set()
-        for meta in self.cells.glob("*/cell.json"):
-            try:
-                keys.add(json.loads(meta.read_text(encoding="utf-8"))["key"])
-            except (OSError, json.JSONDecodeError, KeyError):
-                continue
-        return keys
+        return finished_cells(self.folder)
 
     def path(self, key: str) -> Path:
         return self.cells / _slug(key)
@@ -217,7 +223,9 @@ def start_local_cluster(workers: int):
     """A ``LocalCluster`` of ``workers`` processes with one thread each, and its client."""
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    # silence_logs: the nanny's "still alive after 4 s, killing" when JAX workers close is noise
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                           silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
