@@ -237,7 +237,11 @@ def prepare_client(client) -> None:
     from .config import ensure_setup, setup_arguments
 
     ensure_setup()
-    client.register_plugin(_setup_plugin(setup_arguments()), name="bayesreg-setup")
+    arguments = setup_arguments()
+    if getattr(client, "_bayesreg_setup", None) == arguments:    # done for this client already
+        return
+    client.register_plugin(_setup_plugin(arguments), name="bayesreg-setup")
+    client._bayesreg_setup = arguments
     link = client.dashboard_link
     note = "" if importlib.util.find_spec("bokeh") else " (install bokeh to view it)"
     workers = len(client.scheduler_info().get("workers", {}))
@@ -337,15 +341,13 @@ def _run_distributed(todo: Iterable[Cell], workers, client, shared, finished, fa
             future = client.submit(_call, cell.fn, {**shared_futures, **cell.kwargs},
                                    key=f"bayesreg-cell-{_slug(cell.key)}-{run_id}", pure=False)
             futures[future] = cell.key
-        for future in as_completed(list(futures)):
+        # results come with the completions (fetched in the background, not one round trip per cell)
+        for future, result in as_completed(list(futures), with_results=True, raise_errors=False, loop=client.loop):
             key = futures[future]
             if future.status == "finished":
-                finished(key, future.result())
-            else:
-                try:
-                    failures[key] = future.exception()
-                except BaseException as err:  # noqa: BLE001 - cancelled: the cluster lost it
-                    failures[key] = err
+                finished(key, result)
+            else:   # "error": (type, exception, traceback); cancelled: the exception itself
+                failures[key] = result[1] if isinstance(result, tuple) else result
             future.release()
             bar.update(1)
     finally:
