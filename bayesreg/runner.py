@@ -223,9 +223,15 @@ def start_local_cluster(workers: int):
     """A ``LocalCluster`` of ``workers`` processes with one thread each, and its client."""
     from distributed import Client, LocalCluster
 
+    # The workers share this machine's cores: each gets cores // workers JAX host devices rather than
+    # the client's one per core, so that their replicates do not compete for the same cores. The
+    # draws do not depend on the device count (each replicate's program is the same).
+    flags = re.sub(r"--xla_force_host_platform_device_count=\d+", "", os.environ.get("XLA_FLAGS", "")).strip()
+    devices = max(1, (os.cpu_count() or 1) // workers)
+    env = {"XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={devices}".strip()}
     # silence_logs: the nanny's "still alive after 4 s, killing" when JAX workers close is noise
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
+                           silence_logs=logging.ERROR, env=env)
     return Client(cluster), cluster
 
 
