@@ -159,6 +159,23 @@ def test_cluster_gives_the_same_tables_as_in_process(cluster, tmp_path):
         assert all(np.array_equal(a.ranks[q], b.ranks[q]) for q in a.ranks)
 
 
+def test_cli_scheduler_option_gives_the_same_json_and_resumes(cluster, tmp_path, capsys):
+    import json
+
+    args = ["simulate", "gaussian-mean", "--n", "1,4,16", "--replicates", "30", "--seed", "4"]
+    assert main([*args, "--json", str(tmp_path / "here.json")]) == 0
+    address = cluster.scheduler.address
+    assert main([*args, "--scheduler", address, "--out", str(tmp_path / "out"), "--json",
+                 str(tmp_path / "there.json")]) == 0
+    assert len(finished_cells(tmp_path / "out" / "gaussian_mean_cells")) == 3
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "out"), "--resume", "--json", str(tmp_path / "resumed.json")]) == 0
+    assert "3 of 3 cells finished, computing 0" in capsys.readouterr().err
+    here, there, resumed = (json.loads((tmp_path / f"{name}.json").read_text())["summary"]
+                            for name in ("here", "there", "resumed"))
+    assert here == there == resumed
+
+
 def test_mlp_experiment_on_the_cluster_matches_in_process(cluster):
     from bayesreg.mlp.data import load_split
     from bayesreg.mlp.experiments import run_experiment
