@@ -178,6 +178,17 @@ def setup(*, x64: bool = True, host_devices: int | None = None,
             SetupWarning, stacklevel=3 if _state.get("calling") else 2)
 
 
+def setup_arguments() -> dict:
+    """The keyword arguments of the :func:`setup` in force (its defaults if none ran yet), so
+    that another process (a Dask worker) can be set up the same way."""
+    request = _state["request"]
+    if request is None:
+        return {}
+    x64, host_devices, small_loop_threshold, cache = request
+    return {"x64": x64, "host_devices": host_devices, "small_loop_threshold": small_loop_threshold,
+            "cache": str(cache) if isinstance(cache, os.PathLike) else cache}
+
+
 def ensure_setup() -> None:
     """:func:`setup` with its defaults unless it has been called; the fitting entry points call this."""
     if _state["request"] is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceWarning", "ModelFileError", "NotFittedError", "SetupWarning"]  # noqa: F822 (lazy, below)
+__all__ = ["CellError", "ConvergenceWarning", "ModelFileError", "NotFittedError", "SetupWarning"]  # noqa: F822 (lazy, below)
 
 
 class ConvergenceWarning(UserWarning):
@@ -15,6 +15,18 @@ class SetupWarning(UserWarning):
 
 class ModelFileError(ValueError):
     """A saved model or data file is missing, truncated, or not what was expected."""
+
+
+class CellError(RuntimeError):
+    """Some cells of a study raised. ``failures`` maps each failed cell's key to its exception;
+    ``results`` holds the other cells' results (also in the checkpoint folder, if any)."""
+
+    def __init__(self, failures: dict, results: dict, total: int):
+        self.failures = dict(failures)
+        self.results = dict(results)
+        lines = [f"{key}: {type(err).__name__}: {err}" for key, err in self.failures.items()]
+        super().__init__(f"{len(self.failures)} of {total} cells failed ({len(self.results)} finished):\n  "
+                         + "\n  ".join(lines))
 
 
 def __getattr__(name):

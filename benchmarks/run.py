@@ -2,7 +2,7 @@
 same run (alternating, median of repeats), prints one ratio line per comparison, and writes
 ``benchmarks/RESULTS.md``.
 
-    python benchmarks/run.py [--repeats 3] [--cases nuts,xlaflag,replicates,lasso,mlp,conjugate] [--smoke]
+    python benchmarks/run.py [--repeats 3] [--cases nuts,xlaflag,replicates,lasso,sbc,dask,mlp,conjugate] [--smoke]
 
 ``--smoke`` runs every row with small sizes (few draws, few replicates, a small lasso grid) to check
 that it works and that the peers agree; its numbers measure nothing. See benchmarks/README.md for
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bayesreg.io import atomic_write_text  # noqa: E402
 
 CASES = {"nuts": "bench_nuts", "xlaflag": "bench_xla_flag", "replicates": "bench_replicates", "lasso": "bench_lasso",
-         "sbc": "bench_sbc",
+         "sbc": "bench_sbc", "dask": "bench_dask",
          "mlp": "bench_mlp", "conjugate": "bench_conjugate"}
 
 

@@ -19,7 +19,9 @@ ROOT = Path(__file__).parents[1] / "bayesreg"
 # bottom first; a module's layer is that of its first name below ``bayesreg``
 LAYERS = [
     # inference_data is the one door to ArviZ and imports no bayesreg module, so everything may use it
-    {"_version", "exceptions", "_validation", "_progress", "io", "datasets", "config", "inference_data", "tables"},
+    # runner (cells in-process or on Dask) is here, not with the studies, so that the mlp side tower can use it
+    {"_version", "exceptions", "_validation", "_progress", "io", "datasets", "config", "inference_data", "tables",
+     "runner"},
     # testing's MCSE tolerances are diagnostics' ESS: one implementation
     {"models", "priors", "conjugate", "likelihood", "diagnostics", "results", "testing"},
     {"infer"},

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..exceptions import ConvergenceWarning, ModelFileError
+from ..exceptions import CellError, ConvergenceWarning, ModelFileError
 from . import cache, calibrate, compare, fit, gaussian_mean, mlp, naive_bayes, path, simulate
 from ._common import HelpFormatter
 
@@ -75,7 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             return int(args.run(args) or 0)
-    except (ValueError, TypeError, ModelFileError, OSError) as err:
+    except CellError as err:  # some cells of a study raised: name them, keep going no further
+        print(f"bayesreg {args.command}: {err}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, ModelFileError, OSError, ImportError) as err:
         print(f"bayesreg {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -201,6 +201,50 @@ def add_nuts_options(parser: argparse.ArgumentParser, *, num_chains: int = 4, de
     group.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
 
 
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers`` / ``--scheduler`` (Dask distributed) and ``--resume`` of the studies."""
+    group = parser.add_argument_group("where the cells run (in this process by default)")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, metavar="N",
+                       help="run the cells on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the cells on an existing Dask cluster (e.g. tcp://host:8786, from "
+                            "`dask scheduler` and `dask worker`)")
+    group.add_argument("--resume", action="store_true",
+                       help="skip the cells finished by an earlier run with the same --out and settings")
+
+
+@contextlib.contextmanager
+def study_runner(args: argparse.Namespace, name: str):
+    """Keyword arguments for a study's ``run_*`` from the cluster options: ``workers``, ``client``
+    (connected to ``--scheduler``, closed on exit), and the checkpoint folder ``--out/<name>_cells``."""
+    if args.resume and args.out is None:
+        raise ValueError("--resume needs --out DIR, the folder of the run to resume.")
+    kwargs = {"workers": args.workers, "client": None, "resume": args.resume,
+              "checkpoint": None if args.out is None else Path(args.out) / f"{name}_cells"}
+    if args.scheduler is None:
+        if args.workers is not None:
+            from ..runner import check_cluster_options
+
+            check_cluster_options(workers=args.workers)
+        yield kwargs
+        return
+    from ..runner import INSTALL_HINT
+
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ImportError(f"--scheduler needs Dask distributed, which is not installed: {INSTALL_HINT}") from None
+    try:
+        client = Client(args.scheduler, timeout="10s")
+    except (OSError, ValueError, TypeError) as err:
+        raise OSError(f"--scheduler {args.scheduler}: cannot connect ({err}).") from None
+    try:
+        yield {**kwargs, "client": client}
+    finally:
+        client.close()
+
+
 def provenance(args: argparse.Namespace) -> dict[str, Any]:
     """What produced a result: command line, package versions, time."""
     from ..config import versions

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import SEED_HELP, add_output_options, finish, nonnegative_int, positive_float, positive_int
+from ._common import (
+    PROGRESS_HELP,
+    SEED_HELP,
+    add_cluster_options,
+    add_output_options,
+    finish,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    study_runner,
+)
 
 MODELS = ("gaussian-mean", "linear")
 METHODS = ("nuts", "gibbs", "exact")
@@ -58,6 +68,8 @@ def register(sub) -> None:
     p.add_argument("--alpha", type=positive_float, default=0.001,
                    help="fail a quantity whose Bonferroni-adjusted p-value is below this")
     p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
+    add_cluster_options(p)
     add_output_options(p)
     p.set_defaults(run=run)
 
@@ -79,7 +91,7 @@ def _cases(args):
 
 def run(args: argparse.Namespace) -> int:
     from ..plotting import plot_calibration
-    from ..studies.calibration import run_case, summary_table
+    from ..studies.calibration import run_cases, summary_table
     from ..tables import format_table
 
     cases = _cases(args)          # validates every case before any work
@@ -88,10 +100,11 @@ def run(args: argparse.Namespace) -> int:
         from ..datasets import load_regression_data
 
         X = load_regression_data(args.design, option="--design").X
-    results, figures = [], {}
-    for i, case in enumerate(cases):
-        result = run_case(case, n_sims=args.n_sims, seed=args.seed, X=X, alpha=args.alpha)
-        results.append(result)
+    with study_runner(args, "calibration") as where:
+        results = run_cases(cases, n_sims=args.n_sims, seed=args.seed, X=X, alpha=args.alpha,
+                            progress=args.progress, **where)
+    figures = {}
+    for i, (case, result) in enumerate(zip(cases, results, strict=True)):
         print(format_table(result.table.set_index("quantity"), title=f"{case.label}: "
                            f"{'passes' if result.passed else 'FAILS'}"))
         print()

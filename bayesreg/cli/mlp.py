@@ -8,6 +8,7 @@ import numpy as np
 
 from ._common import (
     PROGRESS_HELP,
+    add_cluster_options,
     add_output_options,
     finish,
     fraction,
@@ -17,6 +18,7 @@ from ._common import (
     output_file,
     positive_float,
     positive_int,
+    study_runner,
     unit_interval,
     writing,
 )
@@ -78,6 +80,7 @@ def register(sub) -> None:
     _add_data_options(e)
     _add_network_options(e)
     e.set_defaults(epochs=100)
+    add_cluster_options(e)
     add_output_options(e)
     e.set_defaults(run=run_experiment)
 
@@ -156,6 +159,8 @@ def run_experiment(args: argparse.Namespace) -> int:
     from ..tables import format_table
 
     figures = {}
+    if args.kind == "regression" and (args.workers or args.scheduler or args.resume):
+        raise ValueError("--workers, --scheduler and --resume apply to the step-size, depth and seeds experiments.")
     if args.kind == "regression":
         table, fits = regression_experiment(seed=args.seed, max_epochs=args.epochs if args.epochs != 100 else 300)
         print(format_table(table, "Fitting sin(x) on [-pi, pi] with MSE: test MSE by activation"))
@@ -170,7 +175,8 @@ def run_experiment(args: argparse.Namespace) -> int:
         except ValueError:
             raise ValueError(f"--values must be numbers separated by commas; got {args.values!r}.") from None
     split = _split(args)
-    runs = run(args.kind, split, base=_config(args), values=values, progress=args.progress)
+    with study_runner(args, f"experiment_{args.kind}") as where:
+        runs = run(args.kind, split, base=_config(args), values=values, progress=args.progress, **where)
     table = summarize(runs)
     print(format_table(table, f"Experiment {args.kind}: {len(runs)} runs, {args.epochs} epochs each"))
     for r in runs:

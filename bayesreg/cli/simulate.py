@@ -8,12 +8,14 @@ from pathlib import Path
 from ._common import (
     PROGRESS_HELP,
     SEED_HELP,
+    add_cluster_options,
     add_output_options,
     finish,
     fraction,
     nonnegative_int,
     positive_float,
     positive_int,
+    study_runner,
     unit_interval,
     writing,
 )
@@ -58,6 +60,7 @@ def register(sub) -> None:
     p.add_argument("--num-chains", type=positive_int, default=2, metavar="N", help="NUTS chains per replicate")
     p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
+    add_cluster_options(p)
     add_output_options(p)
     p.set_defaults(run=run_simulate, study_run=_run_linear)
 
@@ -73,6 +76,7 @@ def register(sub) -> None:
     p.add_argument("--level", type=fraction, default=0.95, help="predictive interval level")
     p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
+    add_cluster_options(p)
     add_output_options(p)
     p.set_defaults(run=run_simulate, study_run=_run_gaussian_mean)
 
@@ -80,18 +84,21 @@ def register(sub) -> None:
 def _run_linear(args):
     from ..studies.linear import plot_summary, run_study
 
-    per_rep, summary = run_study(args.n, args.p, args.tau, args.sigma, replicates=args.replicates,
-                                 prior=args.prior, correlation=args.correlation, n_test=args.n_test,
-                                 num_warmup=args.num_warmup, num_samples=args.num_samples,
-                                 num_chains=args.num_chains, seed=args.seed, progress=args.progress)
+    with study_runner(args, "linear") as where:
+        per_rep, summary = run_study(args.n, args.p, args.tau, args.sigma, replicates=args.replicates,
+                                     prior=args.prior, correlation=args.correlation, n_test=args.n_test,
+                                     num_warmup=args.num_warmup, num_samples=args.num_samples,
+                                     num_chains=args.num_chains, seed=args.seed, progress=args.progress, **where)
     return per_rep, summary, {"study_linear": plot_summary(summary)}
 
 
 def _run_gaussian_mean(args):
     from ..studies.gaussian_mean import plot_summary, run_study
 
-    per_rep, summary = run_study(args.n, sigma=args.sigma, tau=args.tau, replicates=args.replicates,
-                                 n_test=args.n_test, level=args.level, seed=args.seed, progress=args.progress)
+    with study_runner(args, "gaussian_mean") as where:
+        per_rep, summary = run_study(args.n, sigma=args.sigma, tau=args.tau, replicates=args.replicates,
+                                     n_test=args.n_test, level=args.level, seed=args.seed, progress=args.progress,
+                                     **where)
     return per_rep, summary, {"study_gaussian_mean": plot_summary(summary, level=args.level)}
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import _progress
+from ..runner import Cell, run_cells
 from .losses import SoftmaxCrossEntropy, SquaredError
 from .network import FeedForwardNetwork
 from .training import History, evaluate, train
@@ -62,17 +62,35 @@ def configurations(kind: str, base: dict | None = None, *, values=None) -> list[
     raise ValueError(f"experiment must be one of {KINDS}; got {kind!r}.")
 
 
-def run_experiment(kind: str, split, *, base: dict | None = None, values=None,
-                   progress: bool | None = None) -> list[Run]:
+def train_cell(split, config: dict) -> dict:
+    """One run of an experiment as tables (a cell of :func:`bayesreg.runner.run_cells`): the
+    learning curves, and the rest of its :class:`History` as JSON values."""
+    _, history = train_config(split, config, progress=False)
+    curves = pd.DataFrame({k: getattr(history, k) for k in ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")
+                           if getattr(history, k)})
+    return {"curves": curves, "diverged": bool(history.diverged), "message": history.message,
+            "seconds": float(history.seconds), "settings": history.settings}
+
+
+def _history(parts: dict) -> History:
+    curves = parts["curves"]
+    return History(**{k: curves[k].tolist() for k in curves.columns}, diverged=parts["diverged"],
+                   message=parts["message"], seconds=parts["seconds"], settings=dict(parts["settings"]))
+
+
+def run_experiment(kind: str, split, *, base: dict | None = None, values=None, progress: bool | None = None,
+                   workers: int | None = None, client=None, checkpoint=None, resume: bool = False) -> list[Run]:
+    """Train every configuration of experiment ``kind``; each run is one cell of
+    :func:`bayesreg.runner.run_cells` (in-process by default, on a new ``LocalCluster`` of ``workers``
+    processes or on ``client``, which get ``split`` once; ``checkpoint`` and ``resume`` as there).
+    Every run is seeded by its configuration, so the curves do not depend on where it ran."""
     configs = configurations(kind, base, values=values)
-    runs = []
-    with _progress.bar(len(configs), f"experiment {kind}", enabled=_progress.resolve(progress),
-                       unit="run") as bar:
-        for label, cfg in configs:
-            _, history = train_config(split, cfg, progress=False)
-            runs.append(Run(label, cfg, history))
-            bar.update(1)
-    return runs
+    cells = [Cell(label, train_cell, {"config": cfg}) for label, cfg in configs]
+    study = {"study": f"mlp experiment {kind}", "configs": dict(configs), "data": split.source,
+             "scaling": split.scaling, "sizes": [len(split.y_train), len(split.y_val)]}
+    results = run_cells(cells, workers=workers, client=client, checkpoint=checkpoint, study=study, resume=resume,
+                        shared={"split": split}, progress=progress, desc=f"experiment {kind}")
+    return [Run(label, cfg, _history(results[label])) for label, cfg in configs]
 
 
 def summarize(runs: list[Run]) -> pd.DataFrame:

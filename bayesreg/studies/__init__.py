@@ -7,6 +7,8 @@ Both are vectorised over replicates, reproducible from a seed (each cell's rando
 depends only on the seed and the cell, not on the rest of the grid), and write CSV and
 JSON tables and PNG plots through ``bayesreg simulate linear|gaussian-mean``, whose options
 live in :mod:`bayesreg.cli.simulate` (the studies know nothing of the command line).
+Their cells, and :mod:`.calibration`'s cases, run through :func:`bayesreg.runner.run_cells`:
+in-process, or on Dask distributed (``workers=``, ``client=``), with checkpoints and resume.
 """
 
 from ._grid import parse_grid

@@ -610,6 +610,61 @@ def calibrate(model: str = "linear", method: str = "nuts", *, prior: str = "norm
     return run_case(case, n_sims=n_sims, seed=seed, X=X, alpha=alpha)
 
 
+def result_tables(result: CalibrationResult) -> dict[str, Any]:
+    """A result as tables and JSON values (what a study checkpoint stores); :func:`result_from_tables`
+    rebuilds it exactly."""
+    per_sim = pd.DataFrame({"ess": result.ess, "thin": result.thin, "rhat": result.rhat,
+                            "divergences": result.divergences})
+    for name, ranks in result.ranks.items():
+        per_sim[f"rank:{name}"] = ranks
+    return {"table": result.table, "per_sim": per_sim, "case": result.case.as_dict(), "seconds": result.seconds,
+            "fit_seconds": result.fit_seconds, "seed": result.seed, "alpha": result.alpha,
+            "quantities": list(result.ranks)}
+
+
+def result_from_tables(parts: dict[str, Any]) -> CalibrationResult:
+    per_sim = parts["per_sim"]
+    return CalibrationResult(
+        case=CalibrationCase(**parts["case"]), ranks={q: per_sim[f"rank:{q}"].to_numpy() for q in parts["quantities"]},
+        table=parts["table"], ess=per_sim["ess"].to_numpy(), thin=per_sim["thin"].to_numpy(),
+        rhat=per_sim["rhat"].to_numpy(), divergences=per_sim["divergences"].to_numpy(), seconds=parts["seconds"],
+        fit_seconds=parts["fit_seconds"], seed=parts["seed"], alpha=parts["alpha"])
+
+
+def run_case_tables(case: CalibrationCase, *, n_sims: int, seed: int, X=None, alpha: float = 0.001) -> dict:
+    """:func:`run_case` as tables (one cell of :func:`run_cases`)."""
+    return result_tables(run_case(case, n_sims=n_sims, seed=seed, X=X, alpha=alpha))
+
+
+def _fingerprint(X) -> str:
+    import hashlib
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return f"{X.shape} sha256:{hashlib.sha256(X.tobytes()).hexdigest()[:16]}"
+
+
+def run_cases(cases, *, n_sims: int = 1000, seed: int = 0, X=None, alpha: float = 0.001,
+              progress: bool | None = None, workers: int | None = None, client=None, checkpoint=None,
+              resume: bool = False) -> list[CalibrationResult]:
+    """Calibrate several cases, each one cell of :func:`bayesreg.runner.run_cells`: in-process by
+    default, on a new ``LocalCluster`` of ``workers`` processes or on ``client``; ``checkpoint``
+    (a folder) keeps each finished case and ``resume`` computes only the missing ones. Each case
+    uses ``seed``, as :func:`run_case` does, so the results do not depend on where it ran."""
+    from ..runner import Cell, run_cells
+
+    cases = list(cases)
+    n_sims = check_int(n_sims, "n_sims", minimum=2)
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
+    cells = [Cell(f"{i:02d} {case.label}", run_case_tables, dict(case=case, n_sims=n_sims, seed=seed, alpha=alpha))
+             for i, case in enumerate(cases)]
+    study = {"study": "calibration", "cases": [c.as_dict() for c in cases], "n_sims": n_sims, "seed": seed,
+             "alpha": alpha, "design": None if X is None else _fingerprint(X)}
+    results = run_cells(cells, workers=workers, client=client, checkpoint=checkpoint, study=study, resume=resume,
+                        shared=None if X is None else {"X": X}, progress=progress, desc="calibration cases")
+    return [result_from_tables(parts) for parts in results.values()]
+
+
 def summary_table(results) -> pd.DataFrame:
     """One row per case."""
     return pd.DataFrame([r.summary() for r in results])

@@ -13,44 +13,57 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .. import _progress
 from .._validation import check_int, check_level, check_positive
+from ..runner import Cell, run_cells
 from ._grid import parse_grid
 
 PREDICTIVES = ("MLE plug-in", "MAP plug-in", "posterior predictive")
 
 
+def run_cell(n: int, *, sigma: float, tau: float, replicates: int, n_test: int, level: float,
+             seed: int) -> pd.DataFrame:
+    """One row per replicate and predictive for one n; its randomness depends on (seed, n) only."""
+    z = special.ndtri(0.5 + level / 2)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, n]))
+    mu = tau * rng.standard_normal(replicates)
+    x = mu[:, None] + sigma * rng.standard_normal((replicates, n))
+    x_new = mu[:, None] + sigma * rng.standard_normal((replicates, n_test))
+    mle = x.mean(axis=1)
+    post_var = 1.0 / (1.0 / tau**2 + n / sigma**2)
+    post_mean = post_var * x.sum(axis=1) / sigma**2
+    centres = {"MLE plug-in": (mle, sigma**2), "MAP plug-in": (post_mean, sigma**2),
+               "posterior predictive": (post_mean, post_var + sigma**2)}
+    frames = []
+    for name, (centre, var) in centres.items():
+        resid = x_new - centre[:, None]
+        lpd = -0.5 * np.log(2 * np.pi * var) - 0.5 * resid**2 / var
+        frames.append(pd.DataFrame({
+            "n": n, "predictive": name, "replicate": np.arange(replicates),
+            "mean_lpd": lpd.mean(axis=1), "coverage": (np.abs(resid) <= z * np.sqrt(var)).mean(axis=1),
+            "map_over_mle": np.where(mle != 0, post_mean / np.where(mle != 0, mle, 1.0), np.nan),
+            "predictive_var_over_sigma2": var / sigma**2,
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
 def run_study(ns, *, sigma: float = 1.0, tau: float = 1.0, replicates: int = 2000, n_test: int = 100,
-              level: float = 0.95, seed: int = 0, progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Returns (per-replicate table, summary per n and predictive with standard errors)."""
+              level: float = 0.95, seed: int = 0, progress: bool | None = None, workers: int | None = None,
+              client=None, checkpoint=None, resume: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Returns (per-replicate table, summary per n and predictive with standard errors).
+
+    Each n is one cell of :func:`bayesreg.runner.run_cells` (in-process, ``workers``, ``client``,
+    ``checkpoint`` and ``resume`` as there)."""
     ns = parse_grid(ns, "n", kind=int)
     sigma, tau = check_positive(sigma, "sigma"), check_positive(tau, "tau")
     replicates = check_int(replicates, "replicates", minimum=2)
     n_test = check_int(n_test, "n_test", minimum=1)
     level = check_level(level)
-    z = special.ndtri(0.5 + level / 2)
-    frames = []
-    with _progress.bar(len(ns), "gaussian-mean study", enabled=_progress.resolve(progress), unit="n") as bar:
-        for n in ns:
-            rng = np.random.default_rng(np.random.SeedSequence([seed, n]))
-            mu = tau * rng.standard_normal(replicates)
-            x = mu[:, None] + sigma * rng.standard_normal((replicates, n))
-            x_new = mu[:, None] + sigma * rng.standard_normal((replicates, n_test))
-            mle = x.mean(axis=1)
-            post_var = 1.0 / (1.0 / tau**2 + n / sigma**2)
-            post_mean = post_var * x.sum(axis=1) / sigma**2
-            centres = {"MLE plug-in": (mle, sigma**2), "MAP plug-in": (post_mean, sigma**2),
-                       "posterior predictive": (post_mean, post_var + sigma**2)}
-            for name, (centre, var) in centres.items():
-                resid = x_new - centre[:, None]
-                lpd = -0.5 * np.log(2 * np.pi * var) - 0.5 * resid**2 / var
-                frames.append(pd.DataFrame({
-                    "n": n, "predictive": name, "replicate": np.arange(replicates),
-                    "mean_lpd": lpd.mean(axis=1), "coverage": (np.abs(resid) <= z * np.sqrt(var)).mean(axis=1),
-                    "map_over_mle": np.where(mle != 0, post_mean / np.where(mle != 0, mle, 1.0), np.nan),
-                    "predictive_var_over_sigma2": var / sigma**2,
-                }))
-            bar.update(1)
+    common = dict(sigma=sigma, tau=tau, replicates=replicates, n_test=n_test, level=level, seed=seed)
+    cells = [Cell(f"n={n}", run_cell, dict(n=n, **common)) for n in ns]
+    results = run_cells(cells, workers=workers, client=client, checkpoint=checkpoint,
+                        study=dict(study="gaussian-mean", ns=ns, **common), resume=resume, progress=progress,
+                        desc="gaussian-mean study")
+    frames = list(results.values())
     per_rep = pd.concat(frames, ignore_index=True)
     grouped = per_rep.groupby(["n", "predictive"], sort=False)
     summary = grouped.agg(mean_lpd=("mean_lpd", "mean"), coverage=("coverage", "mean"),

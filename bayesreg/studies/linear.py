@@ -22,7 +22,7 @@ import jax
 import numpy as np
 import pandas as pd
 
-from .. import _progress, models
+from .. import models
 from .._validation import check_int, check_option, check_positive
 from ..config import ensure_setup
 from ..conjugate import linear_normal_mean
@@ -31,6 +31,7 @@ from ..infer.lasso import lasso_map_batched
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts_batched
 from ..likelihood import sufficient_statistics
+from ..runner import Cell, run_cells
 from ._grid import parse_grid
 
 
@@ -151,12 +152,19 @@ def summarize(per_rep: pd.DataFrame) -> pd.DataFrame:
 
 def run_study(ns, ps, taus, sigmas, *, replicates: int = 200, prior: str = "laplace", correlation: float = 0.0,
               n_test: int = 1000, num_warmup: int = 500, num_samples: int = 500, num_chains: int = 2,
-              seed: int = 0, progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run every cell of the grid; returns (per-replicate table, per-cell summary)."""
+              seed: int = 0, progress: bool | None = None, workers: int | None = None, client=None,
+              checkpoint=None, resume: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run every cell of the grid; returns (per-replicate table, per-cell summary).
+
+    Each cell (n, p, tau, sigma) is one task of :func:`bayesreg.runner.run_cells`: in-process by
+    default, on a new ``LocalCluster`` of ``workers`` processes, or on ``client`` (a
+    ``distributed.Client``); ``checkpoint`` (a folder) keeps each finished cell and ``resume``
+    computes only the missing ones. The tables do not depend on how the cells ran.
+    """
     ns = parse_grid(ns, "n", kind=int)
     ps = parse_grid(ps, "p", kind=int)
-    taus = parse_grid(taus, "tau")
-    sigmas = parse_grid(sigmas, "sigma")
+    taus = [check_positive(t, "tau") for t in parse_grid(taus, "tau")]
+    sigmas = [check_positive(s, "sigma") for s in parse_grid(sigmas, "sigma")]
     replicates = check_int(replicates, "replicates", minimum=1)
     n_test = check_int(n_test, "n_test", minimum=1)
     check_option(prior, "prior", ("laplace", "normal"))
@@ -165,15 +173,15 @@ def run_study(ns, ps, taus, sigmas, *, replicates: int = 200, prior: str = "lapl
     ensure_setup()
     settings = MCMCSettings(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
                             chain_method="vectorized")
-    cells = list(itertools.product(ns, ps, taus, sigmas))
-    frames = []
-    with _progress.bar(len(cells), "simulation cells", enabled=_progress.resolve(progress), unit="cell") as bar:
-        for n, p, tau, sigma in cells:
-            frames.append(run_cell(n, p, check_positive(tau, "tau"), check_positive(sigma, "sigma"), replicates,
-                                   prior=prior, correlation=correlation, n_test=n_test, settings=settings,
-                                   seed=seed))
-            bar.update(1)
-    per_rep = pd.concat(frames, ignore_index=True)
+    common = dict(replicates=replicates, prior=prior, correlation=correlation, n_test=n_test, seed=seed)
+    cells = [Cell(f"n={n},p={p},tau={tau!r},sigma={sigma!r}", run_cell,
+                  dict(n=n, p=p, tau=tau, sigma=sigma, settings=settings, **common))
+             for n, p, tau, sigma in itertools.product(ns, ps, taus, sigmas)]
+    study = dict(study="linear", ns=ns, ps=ps, taus=taus, sigmas=sigmas, num_warmup=num_warmup,
+                 num_samples=num_samples, num_chains=num_chains, **common)
+    results = run_cells(cells, workers=workers, client=client, checkpoint=checkpoint, study=study, resume=resume,
+                        progress=progress, desc="simulation cells")
+    per_rep = pd.concat(list(results.values()), ignore_index=True)
     return per_rep, summarize(per_rep)
 
 
