@@ -39,7 +39,7 @@ _LAZY = {
     "calibrate": "studies.calibration",
     "compare_predictives": "predictive",
     "growth_table": "predictive",
-    "regularization_path": "regularization_path",
+    "regularization_path": "regularization_paths",
     "sign_cases": "predictive",
 }
 

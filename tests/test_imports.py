@@ -28,7 +28,7 @@ LAYERS = [
     # persistence sits with the estimators, not above them: the estimator's public ``.save`` calls it, so it
     # reads the fitted attributes by name and is handed the class to rebuild, and imports no estimator
     {"estimators", "persistence"},
-    {"regularization_path", "evaluation", "plotting", "predictive"},
+    {"regularization_paths", "evaluation", "plotting", "predictive"},
     {"studies"},
     {"cli"},
 ]
@@ -175,7 +175,7 @@ def test_facade_lists_every_lazy_name():
 
 def test_reader_sees_imports_inside_functions():
     # studies used to import the command line inside ``main``; the reader must see such lazy imports
-    assert "bayesreg.infer.lasso" in GRAPH["bayesreg.regularization_path"]
+    assert "bayesreg.infer.lasso" in GRAPH["bayesreg.regularization_paths"]
     assert "bayesreg.estimators.linear_regression" in GRAPH["bayesreg.evaluation"]  # imported inside a function
 
 
@@ -202,3 +202,13 @@ def test_only_inference_data_touches_arviz():
              for use in _arviz_uses(path)]
     assert not wrong, "ArviZ used outside bayesreg.inference_data:\n" + "\n".join(wrong)
     assert _arviz_uses(MODULES["bayesreg.inference_data"]), "the scan no longer sees inference_data's own import"
+
+
+def test_no_public_name_is_shadowed_by_a_submodule():
+    """Importing ``bayesreg.X`` binds the module to the attribute X of the package, over a lazy
+    public name X: ``bayesreg.regularization_path(...)`` raised "'module' object is not callable"
+    once anything had imported the module of that name."""
+    import bayesreg
+
+    submodules = {name.split(".")[1] for name in MODULES if name.count(".") >= 1}
+    assert not submodules & set(bayesreg._LAZY), "a submodule has the name of a public function"

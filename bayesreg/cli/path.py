@@ -50,7 +50,7 @@ def _parse_taus(text: str) -> np.ndarray:
 
 
 def run_path(args: argparse.Namespace) -> int:
-    from ..regularization_path import regularization_path
+    from ..regularization_paths import regularization_path
     from ..tables import format_table
 
     taus = _parse_taus(args.taus)
