@@ -68,6 +68,9 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..tables import format_table
 
     data = load_data(args)
+    from .._validation import check_scales
+
+    check_scales(data.X, data.y, data.feature_names)  # overflowing data: one line before any output
     if args.sigma_prior in ("halfnormal", "halfcauchy") and args.sigma in ("ols", "auto"):
         raise ValueError("with --sigma-prior, --sigma is the prior's scale: give it a number.")
     if args.tau_prior in ("halfnormal", "halfcauchy") and args.tau == "auto":

@@ -16,11 +16,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import _check_feature_names
 
 from .. import likelihood, models
-from .._validation import check_2d, check_level, check_option, check_X_y
+from .._validation import check_1d, check_2d, check_level, check_option, check_scales, check_seed, check_X_y
 from ..config import ensure_setup, provenance
 from ..conjugate import MultivariateNormal, linear_normal_posterior
 from ..diagnostics import warn_if_unconverged
-from ..exceptions import NotFittedError
+from ..exceptions import ConvergenceError, NotFittedError
 from ..infer.lasso import lasso_map
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts
@@ -83,8 +83,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         the columns of X are correlated, which makes the coefficients' posterior
         correlated: on diabetes with tau = 50 it gave ~1.5x the ESS per second. Each
         leapfrog step then costs O(p^2) more. Ignored by the other methods.
-    seed : int, default=0
-        Same seed, same draws.
+    seed : int >= 0, None or numpy Generator, default=0
+        Same seed, same draws. None draws fresh entropy at each fit; a ``np.random.Generator``
+        is drawn from once per fit (so a seeded Generator reproduces a sequence of fits).
     progress : bool or None, default=True
         Progress bar on stderr while sampling (None: only in a terminal or notebook).
 
@@ -162,6 +163,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         tau are resolved by :meth:`_resolve_scales` at fit time (their value here is None)."""
         check_option(self.prior, "prior", PRIORS)
         check_option(self.method, "method", METHODS)
+        if not isinstance(self.seed, np.random.Generator):  # a Generator is drawn from once, at fit
+            check_seed(self.seed)
         for name in ("sigma", "tau"):
             value = getattr(self, name)
             if isinstance(value, str) and value != AUTO:
@@ -285,6 +288,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         self.n_features_in_ = n_features
         loc = self._loc_vector(n_features)
         Xc, yc, self.x_mean_, self.y_mean_ = likelihood.center(X, y, fit_intercept=bool(self.fit_intercept))
+        check_scales(Xc, yc, _names(self), raw=(X, y))  # X'X, X'y, y'y must be finite: one clear error, not NaNs
         sigma, tau, tau_vec = self._resolve_scales(X, y, sigma, tau)
         self.priors_ = self._resolved_priors(sigma, tau, tau_vec, sigma_family, loc)
         if tau_vec is not None:  # w = tau_j u_j: fit u on the columns x_j tau_j with scale 1
@@ -295,6 +299,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             self._check_jeffreys(Xc, yc)
         self.n_samples_fit_ = n_samples
         self.__dict__.pop("posterior_", None)
+        self.__dict__.pop("_training_data", None)
 
         if self.method == "exact":
             post = linear_normal_posterior(Xc, yc, loc=loc_fit, tau=self._w_scale(sigma, tau), sigma=sigma)
@@ -312,6 +317,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         self.intercept_ = float(self.y_mean_ - self.x_mean_ @ self.coef_) if self.fit_intercept else 0.0
         if self.method in SAMPLERS and self.fit_intercept:
             self.intercept_ = float(self.fit_result_.draws("intercept").mean())
+        if not (np.all(np.isfinite(self.coef_)) and np.isfinite(self.intercept_)):
+            raise ConvergenceError(f"the {self.method} fit gave non-finite estimates; scale X and y (e.g. "
+                                   "StandardScaler) or fix sigma and tau to numbers.")
         return self
 
     def _check_jeffreys(self, Xc, yc):
@@ -347,7 +355,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         settings = MCMCSettings(num_warmup=self.num_warmup, num_samples=self.num_samples,
                                 num_chains=self.num_chains, chain_method=self.chain_method,
                                 target_accept_prob=self.target_accept_prob, dense_mass=self.dense_mass)
-        key_mcmc, key_pred = jax.random.split(jax.random.key(self.seed))
+        seed = check_seed(self.seed)  # None: fresh entropy; a Generator: one draw from it
+        key_mcmc, key_pred = jax.random.split(jax.random.key(seed))
         if self.method == "gibbs":
             from ..infer.gibbs import gibbs_data, run_gibbs
 
@@ -369,6 +378,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             draws = run_nuts(models.linear_regression_gram, key_mcmc, data, static=static,
                              settings=settings, progress=self.progress,
                              desc=f"NUTS {self.prior} regression")
+        _check_chains_moved(draws.samples["w"], "Gibbs" if self.method == "gibbs" else "NUTS")
         samples = dict(draws.samples)
         if tau_vec is not None:
             samples["w"] = samples["w"] * tau_vec  # back from the scaled columns
@@ -383,6 +393,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             samples["intercept"] = likelihood.normal_replicates(
                 self.y_mean_ - w @ self.x_mean_, sd, rng=rng_intercept)
         pointwise = _PointwiseGroups(X, y, samples, sigma_draws, rng_pointwise)
+        self._training_data = (X, y)  # for log_likelihood() and loo() when idata_ has no such group
         names = _names(self)
         return PosteriorFit.from_draws(
             dataclasses.replace(draws, samples=samples),
@@ -391,7 +402,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             observed_data={"y": y},
             dims={"w": ["feature"], "y": ["obs"]},
             coords={"feature": names},
-            attrs={**provenance(), "model": repr(self), "seed": self.seed,
+            attrs={**provenance(), "model": repr(self), "seed": seed,
                    "inference": "Gibbs (bayesreg, scale mixture of normals)" if self.method == "gibbs" else None},
         )
 
@@ -403,6 +414,57 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             raise AttributeError(f"{type(self).__name__} has no idata_: it holds a posterior only after a "
                                  "fit with method='nuts' or 'gibbs'.")
         return result.idata
+
+    def log_likelihood(self, X: ArrayLike | None = None, y: ArrayLike | None = None, *,
+                       max_elements: int | None = None) -> NDArray[np.float64]:
+        """Pointwise log-likelihood log N(y_i | b + x_i'w, sigma^2) of every posterior draw,
+        shape (chain, draw, n), at (X, y), by default the training data.
+
+        Computed in chunks of rows of at most ``max_elements`` (default
+        ``likelihood.MAX_POINTWISE``) values each, so it is available whatever the size, even
+        when ``idata_`` leaves its log_likelihood group out (above chains x draws x rows = 4
+        million). NUTS and Gibbs fits only; a loaded model needs X and y.
+        """
+        result = self.__dict__.get("fit_result_")
+        if not isinstance(result, PosteriorFit):
+            raise ValueError("log_likelihood needs posterior draws: fit with method='nuts' or 'gibbs'.")
+        if X is None and y is None:
+            if "_training_data" not in self.__dict__:
+                raise ValueError("this model keeps no training data (it was loaded): pass X and y.")
+            X, y = self._training_data
+        elif X is None or y is None:
+            raise ValueError("pass both X and y, or neither (the training data).")
+        else:
+            X = self._check_X(X)
+            y = check_1d(y, "y")
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(f"X has {X.shape[0]} rows, y has {y.shape[0]} values.")
+        w = result.draws("w")
+        intercept = result.draws("intercept") if self.fit_intercept else None
+        sigma = result.draws("sigma") if "sigma" in result.posterior else np.sqrt(self._noise_var())
+        per_row = w.shape[0] * w.shape[1]
+        rows = max(1, (max_elements or likelihood.MAX_POINTWISE) // per_row)
+        out = np.empty(w.shape[:2] + (X.shape[0],))
+        for start in range(0, X.shape[0], rows):
+            block = slice(start, start + rows)
+            mean = w @ X[block].T
+            if intercept is not None:
+                mean += intercept[..., None]
+            out[..., block] = likelihood.normal_log_likelihood(y[block], mean, sigma)
+        return out
+
+    def loo(self, X: ArrayLike | None = None, y: ArrayLike | None = None, *, pointwise: bool = False, **kwargs):
+        """PSIS-LOO by ArviZ (``arviz.ELPDData``): ``az.loo(est.idata_)`` when ``idata_`` holds the
+        pointwise log-likelihood, else the same with :meth:`log_likelihood` (computed in chunks).
+        With X and y, LOO at those data instead of the training data. Keyword arguments go to
+        ``arviz.loo``."""
+        from .. import inference_data
+
+        idata = self.idata_
+        if X is None and y is None and "log_likelihood" in idata.groups():
+            return inference_data.loo(idata, pointwise=pointwise, **kwargs)
+        log_lik = {"y": self.log_likelihood(X, y)}
+        return inference_data.loo(idata, log_lik, pointwise=pointwise, dims={"y": ["obs"]}, **kwargs)
 
     # ------------------------------------------------------------------ prediction
     def _check_fitted(self):
@@ -482,9 +544,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         return mean - half, mean + half
 
     def sample_predictive(self, X: ArrayLike, *, seed: int | None = None) -> NDArray[np.float64]:
-        """Draws of y at X from the posterior predictive, shape (num_draws, n)."""
+        """Draws of y at X from the posterior predictive, shape (num_draws, n).
+
+        ``seed`` (int >= 0 or a numpy Generator) defaults to the estimator's ``seed``."""
         X = self._check_X(X)
-        rng = np.random.default_rng(self.seed if seed is None else seed)
+        rng = np.random.default_rng(check_seed(self.seed if seed is None else seed))
         if self.method in SAMPLERS:
             mean = self._mean_draws(X)
             sigma = (self.fit_result_.draws("sigma") if "sigma" in self.fit_result_.posterior
@@ -582,6 +646,16 @@ def _map_coef(result) -> NDArray[np.float64]:
     if hasattr(result, "coef"):
         return result.coef
     return np.asarray(result.params["w"])
+
+
+def _check_chains_moved(w, sampler: str) -> None:
+    """Raise if a chain's draws of w never change: the sampler rejected every proposal from
+    its start (a log density or gradient that is not finite there), so the draws are its start."""
+    stuck = [c for c in range(w.shape[0]) if w.shape[1] > 1 and np.all(w[c] == w[c, :1])]
+    if stuck:
+        raise ConvergenceError(f"{sampler} chain(s) {', '.join(map(str, stuck))} of {w.shape[0]} never moved: every "
+                               "draw equals the first, so they are no sample of the posterior (a log density that is "
+                               "not finite where they started). Scale X and y, or check the priors' scales.")
 
 
 def _is_auto(value) -> bool:

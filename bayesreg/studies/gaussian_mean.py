@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import special
 
 from .. import _progress
-from .._validation import check_int, check_level, check_positive
+from .._validation import check_int, check_level, check_positive, check_seed
 from ._grid import parse_grid
 
 PREDICTIVES = ("MLE plug-in", "MAP plug-in", "posterior predictive")
@@ -28,6 +28,7 @@ def run_study(ns, *, sigma: float = 1.0, tau: float = 1.0, replicates: int = 200
     replicates = check_int(replicates, "replicates", minimum=2)
     n_test = check_int(n_test, "n_test", minimum=1)
     level = check_level(level)
+    seed = check_seed(seed)
     z = special.ndtri(0.5 + level / 2)
     frames = []
     with _progress.bar(len(ns), "gaussian-mean study", enabled=_progress.resolve(progress), unit="n") as bar:
