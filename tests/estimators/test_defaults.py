@@ -107,3 +107,15 @@ def test_bad_tau_is_named(value, error):
     data = simulate_regression(20, 3, seed=0)
     with pytest.raises(error, match="tau"):
         BayesianLinearRegression(method="map", tau=value, sigma=1.0).fit(data.X, data.y)
+
+
+def test_resolved_priors_are_saved_and_loaded(tmp_path):
+    import bayesreg
+
+    data = simulate_regression(30, 3, seed=0)
+    est = BayesianLinearRegression(method="map").fit(data.X, data.y)
+    loaded = bayesreg.load(est.save(tmp_path / "m"))
+    assert loaded.prior_summary() == est.prior_summary()
+    assert loaded.priors_["sigma"] == est.priors_["sigma"]
+    np.testing.assert_array_equal(loaded.priors_["tau"], est.priors_["tau"])
+    np.testing.assert_array_equal(loaded.predict(data.X), est.predict(data.X))
