@@ -253,9 +253,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         loc = priors["loc"]
         loc_text = f"{loc:g}" if np.ndim(loc) == 0 else "(" + ", ".join(f"{v:.4g}" for v in loc) + ")"
         tau = priors["tau"]
-        if np.ndim(tau) == 1 and not isinstance(tau, str):
+        if np.ndim(tau) == 1 and not isinstance(tau, str) and len(tau) <= 10:
             names = _names(self)
             tau_text = "(" + ", ".join(f"{n} {v:.4g}" for n, v in zip(names, tau, strict=True)) + ")"
+        elif np.ndim(tau) == 1 and not isinstance(tau, str):  # many features: the range (all in priors_)
+            tau_text = f"{np.min(tau):.4g} to {np.max(tau):.4g} over {len(tau)} features"
         else:
             tau_text = f"{tau:g}" if isinstance(tau, float) else repr(tau)
         parts.append(f"w_j ~ {priors['w']}, loc = {loc_text}, tau = {tau_text}")

@@ -40,7 +40,8 @@ def test_defaults_are_autoscaled_and_reported():
     np.testing.assert_allclose(est.priors_["tau"], expected_tau, rtol=1e-12)
     assert est.priors_["intercept"] == "flat" and est.priors_["w"] == "Laplace(loc_j, tau_j)"
     summary = est.prior_summary()
-    assert summary.startswith("intercept ~ flat; w_j ~ Laplace(loc_j, tau_j), loc = 0, tau = (x0 ")
+    assert summary.startswith("intercept ~ flat; w_j ~ Laplace(loc_j, tau_j), loc = 0, tau = "
+                              f"{expected_tau.min():.4g} to {expected_tau.max():.4g} over 11 features; ")
     assert summary.endswith(f"sigma ~ HalfNormal({sd_y:g})")
     assert est.coef_table().attrs["priors"] == summary
     # with scale_by_sigma sigma carries the units of y: tau_j = 2.5 / sd(x_j)
@@ -119,3 +120,10 @@ def test_resolved_priors_are_saved_and_loaded(tmp_path):
     assert loaded.priors_["sigma"] == est.priors_["sigma"]
     np.testing.assert_array_equal(loaded.priors_["tau"], est.priors_["tau"])
     np.testing.assert_array_equal(loaded.predict(data.X), est.predict(data.X))
+
+
+def test_prior_summary_of_many_features_gives_the_range():
+    data = simulate_regression(30, 12, seed=0)
+    est = BayesianLinearRegression(method="map", sigma=1.0).fit(data.X * np.arange(1.0, 13.0), data.y)
+    tau = est.priors_["tau"]
+    assert f"tau = {tau.min():.4g} to {tau.max():.4g} over 12 features; sigma = 1" in est.prior_summary()
