@@ -33,7 +33,7 @@ demo: $(VENV)/.installed-dev
 	mkdir -p $(OUT)
 	$(BIN)/bayesreg gaussian-mean --simulate 20 --mu-true 1.5 --sigma 2 --tau 1 --seed 0 \
 		--out $(OUT) --json $(OUT)/gaussian_mean.json | tee $(OUT)/gaussian_mean.txt
-	$(BIN)/bayesreg fit --data diabetes --prior laplace --tau 10 --method nuts,map --seed 0 \
+	$(BIN)/bayesreg fit --data diabetes --prior laplace --tau 10 --sigma ols --method nuts,map --seed 0 \
 		--save $(OUT)/models/diabetes_laplace --out $(OUT)/fit --json $(OUT)/fit.json \
 		| tee $(OUT)/fit.txt
 	$(BIN)/bayesreg compare --data diabetes --prior laplace --tau 10 --test-size 0.25 --seed 0 \

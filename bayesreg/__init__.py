@@ -23,6 +23,7 @@ from .config import backend_info, setup
 _LAZY = {
     "BayesianLinearRegression": "estimators.linear_regression",
     "BernoulliNaiveBayes": "estimators.naive_bayes",
+    "ConvergenceError": "exceptions",
     "ConvergenceWarning": "exceptions",
     "GaussianMean": "estimators.gaussian_mean",
     "HalfCauchy": "priors",
@@ -46,6 +47,7 @@ _LAZY = {
 __all__ = [
     "BayesianLinearRegression",
     "BernoulliNaiveBayes",
+    "ConvergenceError",
     "ConvergenceWarning",
     "GaussianMean",
     "HalfCauchy",

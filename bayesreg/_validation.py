@@ -88,6 +88,37 @@ def check_2d(value: ArrayLike, name: str = "X", *, min_samples: int = 1) -> NDAr
     return arr
 
 
+def check_scales(X: NDArray[np.float64], y: NDArray[np.float64], names: Sequence[str] | None = None, *,
+                 raw: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None) -> None:
+    """Refuse data whose sums of squares float64 cannot hold, before any fitting.
+
+    A linear model's fit goes through X'X, X'y and y'y (the Normal likelihood's sufficient
+    statistics): a column whose squares sum past ~1.8e308 (one value like 1e300) makes them
+    infinite and every estimate NaN; one whose squares underflow to 0 while its values are not
+    all 0 (values ~1e-160) loses the column. Either error names the column and suggests scaling.
+    ``X`` and ``y`` are as the model sees them (centred when it fits an intercept); ``raw``, the
+    data as given, for the largest values the messages quote.
+    """
+    raw_X, raw_y = raw if raw is not None else (X, y)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        col_ss = np.einsum("ij,ij->j", X, X)
+        y_ss = float(y @ y)
+        cross = X.T @ y
+    label = (lambda j: f"X column {names[j]!r}") if names is not None else (lambda j: f"X column {j}")
+    fix = "scale it (e.g. StandardScaler, or change its units) before fitting."
+    for j in np.flatnonzero(~np.isfinite(col_ss)):
+        raise ValueError(f"{label(j)} is too large for float64 (largest |value| {np.max(np.abs(raw_X[:, j])):.3g}): "
+                         f"its sum of squares overflows; {fix}")
+    for j in np.flatnonzero((col_ss < np.finfo(np.float64).tiny) & np.any(X != 0, axis=0)):
+        raise ValueError(f"{label(j)} is too small for float64 (largest |value| {np.max(np.abs(raw_X[:, j])):.3g}): "
+                         f"its sum of squares underflows to 0; {fix}")
+    if not np.isfinite(y_ss):
+        raise ValueError(f"y is too large for float64 (largest |value| {np.max(np.abs(raw_y)):.3g}): its sum of "
+                         f"squares overflows; {fix}")
+    for j in np.flatnonzero(~np.isfinite(cross)):
+        raise ValueError(f"{label(j)} times y overflows float64 (X'y is infinite); scale X or y before fitting.")
+
+
 def check_X_y(X: ArrayLike, y: ArrayLike, *, estimator: str = "this estimator",
               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Validate a design matrix and target together: finite, 2-D/1-D, same length."""
@@ -146,3 +177,27 @@ def check_option(value: Any, name: str, options: Sequence[str]) -> str:
     if value not in options:
         raise ValueError(f"{name} must be one of {tuple(options)}; got {value!r}.")
     return value
+
+
+MAX_SEED = 2**63 - 1  # jax.random.key and numpy's SeedSequence both take any int up to here
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """A seed as an int in [0, 2**63): from an int >= 0 (itself), None (fresh entropy from the
+    operating system, as ``np.random.default_rng(None)``) or a ``np.random.Generator`` (one draw
+    from it, which advances it, as scikit-learn does with a ``RandomState``).
+
+    Everything else (``"abc"``, ``1.5``, ``True``, a legacy ``np.random.RandomState``) is a
+    ``TypeError`` naming ``name``, raised before any JAX or numpy code sees it.
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(MAX_SEED, endpoint=True))
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        got = ("a legacy np.random.RandomState (pass np.random.default_rng(seed) or an int)"
+               if isinstance(seed, np.random.RandomState) else f"{type(seed).__name__} {seed!r}")
+        raise TypeError(f"{name} must be an int >= 0, None or a numpy Generator; got {got}.")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"{name} must be an int >= 0 (at most 2**63 - 1), None or a numpy Generator; got {seed}.")
+    return int(seed)

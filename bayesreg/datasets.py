@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_int, check_positive
+from ._validation import check_int, check_positive, check_seed
 
 
 def simulate_gaussian_mean(n: int, *, mu: float, sigma: float, seed: int) -> np.ndarray:
@@ -16,7 +16,7 @@ def simulate_gaussian_mean(n: int, *, mu: float, sigma: float, seed: int) -> np.
     sigma = check_positive(sigma, "sigma")
     if not np.isfinite(mu):
         raise ValueError(f"mu must be finite; got {mu!r}.")
-    return mu + sigma * np.random.default_rng(seed).standard_normal(n)
+    return mu + sigma * np.random.default_rng(check_seed(seed)).standard_normal(n)
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def simulate_regression(n_samples: int, n_features: int, *, n_nonzero: int | Non
     if not 0.0 <= correlation < 1.0:
         raise ValueError(f"correlation must be in [0, 1); got {correlation!r}.")
     sigma = check_positive(sigma, "sigma")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     X = rng.standard_normal((n_samples, n_features))
     if correlation:
         X = np.sqrt(1 - correlation) * X + np.sqrt(correlation) * rng.standard_normal((n_samples, 1))
@@ -74,7 +74,7 @@ def shuffled_split(n: int, sizes, *, seed: int) -> list[np.ndarray]:
     """Indices of a seeded shuffle of ``range(n)`` cut into parts of the given ``sizes`` (counts),
     then the rest: ``test, train = shuffled_split(n, [n_test], seed=0)``. The package's one
     held-out split (``bayesreg compare``, ``naive-bayes``, ``gaussian-mean`` and the MLP's data)."""
-    return np.split(np.random.default_rng(seed).permutation(n), np.cumsum(sizes))
+    return np.split(np.random.default_rng(check_seed(seed)).permutation(n), np.cumsum(sizes))
 
 
 def ols_residual_sd(X, y, *, fit_intercept: bool = True) -> float:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from ._validation import check_1d, check_2d, check_X_y
+from ._validation import check_1d, check_2d, check_seed, check_X_y
 from .likelihood import center
 
 
@@ -96,6 +96,7 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
         feature_names = list(X_train.columns)
     X_train, y_train = check_X_y(X_train, y_train)
     X_test, y_test = check_X_y(X_test, y_test)
+    seed = check_seed(seed)  # once: the fit and the predictive draws share it
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test has {X_test.shape[1]} features, X_train {X_train.shape[1]}.")
     frame_train, frame_test = X_train, X_test

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-__all__ = ["CellError", "ConvergenceWarning", "ModelFileError", "NotFittedError", "SetupWarning"]  # noqa: F822 (lazy, below)
+__all__ = [  # noqa: F822 (lazy, below)
+    "CellError", "ConvergenceError", "ConvergenceWarning", "ModelFileError", "NotFittedError", "SetupWarning",
+]
 
 
 class ConvergenceWarning(UserWarning):
     """A sampler or optimiser did not converge: divergences, high R-hat, low ESS."""
+
+
+class ConvergenceError(ValueError):
+    """A sampler failed outright: a chain never moved from its starting point (its log density
+    or gradient was not finite there, usually data too large for float64), or a fit gave
+    non-finite estimates. A ``ValueError``: the cure is almost always in the data or settings."""
 
 
 class SetupWarning(UserWarning):

@@ -50,6 +50,22 @@ def from_draws(posterior: Mapping[str, np.ndarray], *, posterior_predictive: Map
                              sample_stats=sample_stats or None, dims=dims, coords=coords, attrs=attrs)
 
 
+def loo(idata, log_likelihood: Mapping[str, np.ndarray] | None = None, *, pointwise: bool = False,
+        dims: Mapping[str, Sequence[str]] | None = None, **kwargs):
+    """ArviZ's PSIS-LOO (``ELPDData``) of ``idata``.
+
+    ``log_likelihood`` (a dict of (chain, draw, n) arrays) is used as the pointwise group
+    when ``idata`` has none (too large to keep with the fit): the rest of ``idata`` is shared,
+    not copied. Other keyword arguments go to ``arviz.loo`` (``reff``, ``scale``, ``var_name``).
+    """
+    az = arviz()
+    if log_likelihood is not None:
+        group = az.from_dict(log_likelihood=dict(log_likelihood), dims=dims).log_likelihood
+        idata = az.InferenceData(**{name: idata[name] for name in idata.groups() if name != "log_likelihood"},
+                                 log_likelihood=group)
+    return az.loo(idata, pointwise=pointwise, **kwargs)
+
+
 def summary_stats(idata, var_names: Sequence[str] | None = None, *, hdi_prob: float = 0.94,
                   stat_funcs: Mapping[str, Callable] | None = None):
     """ArviZ's statistics table of the posterior: mean, sd, HDI (and ``stat_funcs``), unrounded.

@@ -62,6 +62,7 @@ def _meta(est) -> dict:
         "y_mean": est.y_mean_,
         "coef": est.coef_,
         "intercept": est.intercept_,
+        "priors": {k: prior_to_json(v) for k, v in getattr(est, "priors_", {}).items()} or None,
         "versions": versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -214,6 +215,9 @@ def _from_meta(meta, folder: Path, estimator_class):
         est.y_mean_ = float(meta["y_mean"])
         est.coef_ = np.asarray(meta["coef"], dtype=float)
         est.intercept_ = float(meta["intercept"])
+        if meta.get("priors"):  # the priors the fit used, resolved ("auto" made numbers)
+            est.priors_ = {k: (np.asarray(v, dtype=float) if isinstance(v, list) else prior_from_json(v))
+                           for k, v in meta["priors"].items()}
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileError(f"{folder / 'meta.json'} is incomplete or corrupt ({err}).") from None
     if "posterior" in meta:

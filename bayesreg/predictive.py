@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from ._validation import check_1d, check_int, check_level
+from ._validation import check_1d, check_int, check_level, check_seed
 from .conjugate import Normal
 from .datasets import simulate_gaussian_mean
 from .estimators.gaussian_mean import GaussianMean
@@ -72,6 +72,7 @@ def growth_table(
     previous one. ``ratio_theory`` is n tau^2 / (sigma^2 + n tau^2) (prior mean 0).
     """
     ns = [check_int(n, "n", minimum=1) for n in ns]
+    seed = check_seed(seed)
     if not ns:
         raise ValueError("ns must list at least one sample size.")
     x_all = simulate_gaussian_mean(max(ns), mu=mu_true, sigma=model.sigma, seed=seed)
@@ -101,6 +102,7 @@ def sign_cases(model: GaussianMean, n: int = 10, *, shift: float = 1.0, seed: in
     pulled down towards 0 when sum(x) > 0, pulled up towards 0 when sum(x) < 0.
     """
     n = check_int(n, "n", minimum=2)
+    seed = check_seed(seed)
     base = simulate_gaussian_mean(n, mu=0.0, sigma=model.sigma, seed=seed)
     base = base - base.mean()
     rows = []

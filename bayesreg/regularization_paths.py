@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _progress
-from ._validation import check_positive, check_X_y
+from ._validation import check_positive, check_seed, check_X_y
 from .config import ensure_setup
 from .estimators.linear_regression import BayesianLinearRegression
 from .infer.lasso import lasso_map
@@ -75,6 +75,7 @@ def regularization_path(
     if taus.size == 0:
         raise ValueError("taus must list at least one prior scale.")
     sigma = check_positive(sigma, "sigma")
+    seed = check_seed(seed)
     ensure_setup()
     base = BayesianLinearRegression(prior=prior, sigma=sigma, loc=loc, fit_intercept=fit_intercept,
                                     num_warmup=num_warmup, num_samples=num_samples,

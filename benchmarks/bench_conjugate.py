@@ -14,7 +14,7 @@ def run(repeats: int) -> list[dict]:
     rows = []
     for n, p in ((442, 10), (1000, 100)):
         data = simulate_regression(n, p, seed=0)
-        kw = dict(prior="normal", tau=1.0, sigma=1.0)
+        kw = dict(prior="normal", tau=1.0, sigma=1.0, fit_intercept=False)
 
         def exact(rep):
             est = BayesianLinearRegression(method="exact", **kw).fit(data.X, data.y)

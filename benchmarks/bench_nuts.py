@@ -74,7 +74,8 @@ def bayesreg_fit(X, y, sigma, tau, seed, method="nuts"):
     from bayesreg import BayesianLinearRegression
 
     warmup, draws = settings()
-    est = BayesianLinearRegression(prior="laplace", tau=tau, sigma=sigma, method=method, num_warmup=warmup,
+    est = BayesianLinearRegression(prior="laplace", tau=tau, sigma=sigma, fit_intercept=False, method=method,
+                                   num_warmup=warmup,
                                    num_samples=draws, num_chains=CHAINS, seed=seed, progress=False).fit(X, y)
     return {"w": est.fit_result_.draws("w"), "fit": est.fit_result_}
 

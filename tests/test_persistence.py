@@ -24,7 +24,7 @@ FAST_NUTS = dict(method="nuts", num_warmup=150, num_samples=150, num_chains=2, p
 @pytest.mark.parametrize("kwargs", [
     dict(method="map"),
     dict(method="map", prior="normal", loc=[0.5, 0.0, -0.5]),
-    dict(method="exact", prior="normal", fit_intercept=True),
+    dict(method="exact", prior="normal", sigma=1.0, fit_intercept=True),
     dict(method="map", sigma=HalfNormal(2.0)),
     dict(sigma=HalfNormal(2.0), fit_intercept=True, **FAST_NUTS),
 ])
@@ -123,7 +123,7 @@ class _PublicOnly(BayesianLinearRegression):
         super().__setattr__(name, value)
 
 
-@pytest.mark.parametrize("kwargs", [dict(method="exact", prior="normal", fit_intercept=True),
+@pytest.mark.parametrize("kwargs", [dict(method="exact", prior="normal", sigma=1.0, fit_intercept=True),
                                     dict(method="map", fit_intercept=True)])
 def test_save_and_load_use_only_public_attributes(tmp_path, kwargs):
     # persistence sees the estimator as a scikit-learn user does: get_params() and the fitted "_" attributes

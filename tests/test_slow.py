@@ -44,7 +44,8 @@ def test_laplace_over_20_seeds(method):
     mean, sd = laplace_grid_moments(data.X, data.y, sigma=1.0, tau=0.4, loc=np.zeros(2))
     zs = []
     for seed in SEEDS:
-        w = BayesianLinearRegression(tau=0.4, sigma=1.0, method=method, num_warmup=500, num_samples=1000,
+        w = BayesianLinearRegression(tau=0.4, sigma=1.0, fit_intercept=False, method=method, num_warmup=500,
+                                     num_samples=1000,
                                      num_chains=4, seed=seed, progress=False).fit(data.X, data.y).fit_result_.draws("w")
         for j in range(2):
             zs += [_z(w[..., j], mean[j]), _z((w[..., j] - mean[j]) ** 2, sd[j] ** 2)]
@@ -111,7 +112,7 @@ def test_nuts_agrees_with_blackjax(case):
 
     data, kw = _posteriors()[case]
     est = BayesianLinearRegression(num_warmup=1000, num_samples=2000, num_chains=4, seed=0, progress=False,
-                                   **kw).fit(data.X, data.y)
+                                   fit_intercept=False, **kw).fit(data.X, data.y)
     sigma_family, sigma = split_scale(kw["sigma"], "sigma")
     tau_family, tau = split_scale(kw["tau"], "tau")
     static = dict(prior=kw["prior"], sigma_prior=sigma_family, tau_prior=tau_family, scale_by_sigma=False,

@@ -121,6 +121,20 @@ def scale_or_ols(text: str):
     return positive_float(text)
 
 
+def scale_auto_or_ols(text: str):
+    """A positive number, ``auto`` (the estimator's data-scaled default) or ``ols``."""
+    if text == "auto":
+        return text
+    return scale_or_ols(text)
+
+
+def scale_or_auto(text: str):
+    """A positive number or ``auto`` (tau: 2.5 sd(y) / sd(x_j) per feature)."""
+    if text == "auto":
+        return text
+    return positive_float(text)
+
+
 def prior_loc(text: str):
     """A prior location: one number, or an array of comma-separated numbers (one per feature)."""
     try:
@@ -135,16 +149,24 @@ PROGRESS_HELP = ("progress bar on stderr (if not given: only in a terminal or no
                  "log files or CI)")
 
 
-def add_regression_options(p: argparse.ArgumentParser) -> None:
-    """The data and model options of the linear-regression commands (``fit`` and ``path``)."""
+def add_regression_options(p: argparse.ArgumentParser, *, sigma_auto: bool = False) -> None:
+    """The data and model options of the linear-regression commands (``fit`` and ``path``).
+
+    ``sigma_auto``: ``--sigma`` defaults to ``auto``, the estimator's default (sampled,
+    HalfNormal(sd(y))); otherwise (``path``, whose MAPs need a fixed sigma) to ``ols``."""
     p.add_argument("--data", required=True, metavar="diabetes|FILE.csv",
                    help="'diabetes' (bundled with scikit-learn) or a CSV with a header row")
     p.add_argument("--target", metavar="COLUMN", help="target column of a CSV (if not given: the last column)")
     p.add_argument("--prior", choices=("laplace", "normal"), default="laplace",
                    help="prior on the coefficients: Laplace (Bayesian lasso) or Normal (ridge)")
-    p.add_argument("--sigma", type=scale_or_ols, default="ols", metavar="S|ols",
-                   help="noise sd, fixed; 'ols' uses the OLS residual sd. With "
-                        "--sigma-prior it is that prior's scale.")
+    if sigma_auto:
+        p.add_argument("--sigma", type=scale_auto_or_ols, default="auto", metavar="S|auto|ols",
+                       help="noise sd: 'auto' samples it with prior HalfNormal(sd(y)); a number "
+                            "or 'ols' (the OLS residual sd) fixes it. With --sigma-prior it is that prior's scale.")
+    else:
+        p.add_argument("--sigma", type=scale_or_ols, default="ols", metavar="S|ols",
+                       help="noise sd, fixed; 'ols' uses the OLS residual sd. With "
+                            "--sigma-prior it is that prior's scale.")
     p.add_argument("--sigma-prior", choices=("halfnormal", "halfcauchy", "invgamma", "jeffreys"),
                    help="sample sigma from this prior: scale --sigma, for invgamma sigma^2 ~ "
                         "InvGamma(--sigma-ig), jeffreys: the improper p(sigma^2) ~ 1/sigma^2")

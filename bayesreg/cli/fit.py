@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from ._common import (
     add_nuts_options,
     add_output_options,
@@ -12,8 +14,8 @@ from ._common import (
     load_data,
     noise_sd,
     output_dir,
-    positive_float,
     print_convergence,
+    scale_or_auto,
 )
 
 
@@ -32,9 +34,10 @@ def register(sub) -> None:
         "fit", help="fit a Bayesian linear regression (NUTS, exact or MAP)",
         description="y = Xw + eps with a Laplace (Bayesian lasso) or Normal (ridge) prior on w. "
                     "Prints the coefficient table; with several methods their estimates side by side.")
-    add_regression_options(p)
-    p.add_argument("--tau", type=positive_float, default=1.0,
-                   help="prior scale of w (with --tau-prior, that prior's scale)")
+    add_regression_options(p, sigma_auto=True)
+    p.add_argument("--tau", type=scale_or_auto, default="auto", metavar="T|auto",
+                   help="prior scale of w: 'auto' is 2.5 sd(y) / sd(x_j) per feature, as rstanarm's autoscale; "
+                        "a number is one fixed scale. With --tau-prior it is that prior's scale.")
     p.add_argument("--tau-prior", choices=("halfcauchy", "halfnormal", "lasso-lambda"),
                    help="sample tau; lasso-lambda: 1/tau^2 = lambda^2 ~ Gamma(--lambda-gamma) (Park & Casella)")
     p.add_argument("--lambda-gamma", default="1,1.78", metavar="R,DELTA",
@@ -68,14 +71,24 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..tables import format_table
 
     data = load_data(args)
-    if args.sigma_prior in ("halfnormal", "halfcauchy") and args.sigma == "ols":
+    from .._validation import check_scales
+
+    check_scales(data.X, data.y, data.feature_names)  # overflowing data: one line before any output
+    if args.sigma_prior in ("halfnormal", "halfcauchy") and args.sigma in ("ols", "auto"):
         raise ValueError("with --sigma-prior, --sigma is the prior's scale: give it a number.")
-    sigma_value = noise_sd(args, data)
+    if args.tau_prior in ("halfnormal", "halfcauchy") and args.tau == "auto":
+        raise ValueError("with --tau-prior, --tau is the prior's scale: give it a number.")
+    sigma_value = "auto" if args.sigma == "auto" else noise_sd(args, data)
     priors = {"halfnormal": HalfNormal, "halfcauchy": HalfCauchy}
     if args.sigma_prior == "invgamma":
         sigma = InverseGamma(*_number_pair(args.sigma_ig, "--sigma-ig", "A,B"))
     elif args.sigma_prior == "jeffreys":
         sigma = Jeffreys()
+    elif args.sigma_prior is None and sigma_value == "auto" and "gibbs" in args.method:
+        raise ValueError("--method gibbs cannot sample the default --sigma auto: give --sigma a number, "
+                         "--sigma ols, or --sigma-prior invgamma|jeffreys.")
+    elif args.sigma_prior is None and sigma_value == "auto" and "exact" in args.method and args.prior == "normal":
+        raise ValueError("--method exact needs a fixed sigma: give --sigma a number or --sigma ols.")
     else:
         sigma = priors[args.sigma_prior](sigma_value) if args.sigma_prior else sigma_value
     if args.tau_prior == "lasso-lambda":
@@ -104,6 +117,7 @@ def run_fit(args: argparse.Namespace) -> int:
         label = {"nuts": "posterior mean (NUTS)", "gibbs": "posterior mean (Gibbs)",
                  "exact": "posterior mean (exact)", "map": "MAP"}[method]
         print(format_table(table, f"{label}: {len(table)} coefficients, intercept {est.intercept_:.4g}"))
+        print(f"priors: {est.prior_summary()}")
         print()
         columns[label] = table["coef"]
         if method in SAMPLERS:
@@ -121,6 +135,7 @@ def run_fit(args: argparse.Namespace) -> int:
                   "sigma_value": sigma_value, "fit_intercept": args.fit_intercept},
         "fits": {m: {"coef": dict(zip(data.feature_names, est.coef_, strict=True)),
                      "intercept": est.intercept_, "r2_train": est.score(X, data.y),
+                     "priors": _priors_json(est), "prior_summary": est.prior_summary(),
                      "table": est.coef_table().reset_index().to_dict(orient="records"),
                      **({"convergence": est.fit_result_.convergence()} if m in SAMPLERS else {})}
                  for m, est in fits.items()},
@@ -131,6 +146,20 @@ def run_fit(args: argparse.Namespace) -> int:
         print(f"saved {chosen.method} fit to {path}")
         results["saved"] = str(path)
     return finish(args, results, _fit_figures(args, fits, data))
+
+
+def _priors_json(est) -> dict:
+    """``est.priors_`` as JSON: priors as their family and parameters, per-feature tau by name."""
+    from ..priors import PRIOR_TYPES, prior_to_json
+
+    out = {}
+    for name, value in est.priors_.items():
+        if isinstance(value, PRIOR_TYPES):
+            value = {"prior": repr(value), **prior_to_json(value)}
+        elif isinstance(value, np.ndarray) and value.shape == (est.n_features_in_,):
+            value = dict(zip(map(str, est.feature_names_in_), value.tolist(), strict=True))
+        out[name] = value
+    return out
 
 
 def _fit_figures(args, fits, data) -> dict:

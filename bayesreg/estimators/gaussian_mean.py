@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import conjugate, likelihood, models
-from .._validation import check_1d, check_option, check_positive
+from .._validation import check_1d, check_option, check_positive, check_seed
 from ..config import ensure_setup, provenance
 from ..conjugate import Normal
 from ..diagnostics import warn_if_unconverged
@@ -102,6 +102,7 @@ class GaussianMean:
         log-likelihood, the observed data and the sampler statistics.
         """
         x = check_1d(x, "x")
+        seed = check_seed(seed)
         ensure_setup()  # float64 etc. with setup()'s defaults unless bayesreg.setup() ran
         settings = MCMCSettings(num_warmup=num_warmup, num_samples=num_samples,
                                 num_chains=num_chains, target_accept_prob=target_accept_prob,

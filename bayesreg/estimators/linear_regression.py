@@ -13,23 +13,26 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import _check_feature_names
 
 from .. import likelihood, models
-from .._validation import check_2d, check_level, check_option, check_X_y
+from .._validation import check_1d, check_2d, check_level, check_option, check_scales, check_seed, check_X_y
 from ..config import ensure_setup, provenance
 from ..conjugate import MultivariateNormal, linear_normal_posterior
 from ..diagnostics import warn_if_unconverged
-from ..exceptions import NotFittedError
+from ..exceptions import ConvergenceError, NotFittedError
 from ..infer.lasso import lasso_map
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts
 from ..infer.optimize import find_map
-from ..priors import PRIOR_TYPES, split_scale
-from ..results import PosteriorFit
+from ..priors import HalfNormal, split_scale
+from ..results import MAPEstimate, PosteriorFit
 
 PRIORS = ("laplace", "normal")
 METHODS = ("nuts", "gibbs", "map", "exact")
 SAMPLERS = ("nuts", "gibbs")  # the methods whose fit holds posterior draws
+AUTO = "auto"
+TAU_AUTO = 2.5  # rstanarm's autoscale: coefficient prior scale 2.5 sd(y) / sd(x_j)
 
 
 class BayesianLinearRegression(RegressorMixin, BaseEstimator):
@@ -40,17 +43,26 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     prior : {"laplace", "normal"}, default="laplace"
         Laplace(loc, tau) on each coefficient (the Bayesian lasso) or Normal(loc, tau^2)
         (Bayesian ridge).
-    tau : float or ScalePrior, default=1.0
-        Prior scale of the coefficients; a :class:`~bayesreg.HalfCauchy` samples it, and
-        :class:`~bayesreg.priors.LassoLambda` ``(r, delta)`` puts Park & Casella's
-        lambda^2 = 1/tau^2 ~ Gamma(r, delta) on it (draws of tau and lambda are reported).
+    tau : "auto", float, array-like of shape (n_features,) or ScalePrior, default="auto"
+        Prior scale of the coefficients. ``"auto"`` scales it to the data as rstanarm's
+        autoscale does: tau_j = 2.5 sd(y) / sd(x_j) (2.5 / sd(x_j) with ``scale_by_sigma``,
+        where sigma carries the units of y; a constant column keeps sd(x_j) = 1), resolved
+        at fit time and reported in ``priors_``. A number is one scale for every
+        coefficient (the fixed-scale model), an array one per coefficient; a
+        :class:`~bayesreg.HalfCauchy` samples it, and :class:`~bayesreg.priors.LassoLambda`
+        ``(r, delta)`` puts Park & Casella's lambda^2 = 1/tau^2 ~ Gamma(r, delta) on it
+        (draws of tau and lambda are reported).
     loc : float or array-like of shape (n_features,), default=0.0
         Prior location of the coefficients: what you believe w is near.
-    sigma : float or ScalePrior, default=1.0
-        Noise standard deviation; :class:`~bayesreg.HalfNormal` (or HalfCauchy,
-        ``InverseGamma`` on sigma^2, or the improper :class:`~bayesreg.priors.Jeffreys`
-        p(sigma^2) ~ 1/sigma^2) samples it.
-    fit_intercept : bool, default=False
+    sigma : "auto", float or ScalePrior, default="auto"
+        Noise standard deviation. ``"auto"`` samples it with the weakly-informative prior
+        HalfNormal(sd(y)) (sd(y) resolved at fit time; 1 if y is constant). A number fixes
+        it; :class:`~bayesreg.HalfNormal` (or HalfCauchy, ``InverseGamma`` on sigma^2, or
+        the improper :class:`~bayesreg.priors.Jeffreys` p(sigma^2) ~ 1/sigma^2) samples it.
+        ``method="exact"`` needs a number; ``method="gibbs"`` a number, InverseGamma or
+        Jeffreys. With sigma and tau fixed numbers, ``method="map"`` is the exact lasso
+        (Laplace) or ridge (Normal) solution.
+    fit_intercept : bool, default=True
         Add an unpenalised intercept (flat prior, integrated out by centring).
     method : {"nuts", "gibbs", "map", "exact"}, default="nuts"
         ``"nuts"``: full posterior by NUTS. ``"gibbs"``: full posterior by the Gibbs sampler
@@ -71,8 +83,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         the columns of X are correlated, which makes the coefficients' posterior
         correlated: on diabetes with tau = 50 it gave ~1.5x the ESS per second. Each
         leapfrog step then costs O(p^2) more. Ignored by the other methods.
-    seed : int, default=0
-        Same seed, same draws.
+    seed : int >= 0, None or numpy Generator, default=0
+        Same seed, same draws. None draws fresh entropy at each fit; a ``np.random.Generator``
+        is drawn from once per fit (so a seeded Generator reproduces a sequence of fits).
     progress : bool or None, default=None
         Progress bar on stderr while sampling; None: only where a person watches (a terminal or
         notebook; not in pipes, log files, CI or GridSearchCV workers).
@@ -96,9 +109,23 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     idata_ : arviz.InferenceData (NUTS and Gibbs only)
     posterior_ : MultivariateNormal (exact only)
     fit_result_ : PosteriorFit, MultivariateNormal, LassoSolution or MAPEstimate
+    priors_ : dict
+        The priors the fit used, resolved with numbers: ``"w"`` (the family and its scale),
+        ``"loc"``, ``"tau"`` (a number, one per feature under ``"auto"``, or a prior),
+        ``"sigma"`` (a number or a prior such as ``HalfNormal(77.1)``) and, with
+        ``fit_intercept``, ``"intercept"``. :meth:`prior_summary` states them in one line.
+
+    Notes
+    -----
+    The defaults follow rstanarm's autoscale (and Bambi): an intercept, sigma sampled with
+    a prior scaled by sd(y), coefficient scales 2.5 sd(y) / sd(x_j). rstanarm uses
+    Exponential(1 / sd(y)) for sigma; HalfNormal(sd(y)) has the same scale and a lighter
+    tail (a residual sd far above sd(y) is implausible once the intercept is fitted) and is
+    a prior bayesreg already has everywhere (NUTS, MAP, saving, ``--sigma-prior``).
+    ``tau=1.0, sigma=1.0, fit_intercept=False`` is the fixed homework model.
     """
 
-    def __init__(self, prior="laplace", tau=1.0, loc=0.0, sigma=1.0, fit_intercept=False,
+    def __init__(self, prior="laplace", tau=AUTO, loc=0.0, sigma=AUTO, fit_intercept=True,
                  method="nuts", scale_by_sigma=False, num_warmup=1000, num_samples=1000,
                  num_chains=2, chain_method="parallel", target_accept_prob=0.8, dense_mass=False,
                  seed=0, progress=None):
@@ -133,16 +160,38 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         return loc
 
     def _check_params(self):
+        """(sigma family, sigma, tau family, tau) before seeing data: "auto" and a per-feature
+        tau are resolved by :meth:`_resolve_scales` at fit time (their value here is None)."""
         check_option(self.prior, "prior", PRIORS)
         check_option(self.method, "method", METHODS)
-        sigma_family, sigma = split_scale(self.sigma, "sigma")
-        tau_family, tau = split_scale(self.tau, "tau")
+        if not isinstance(self.seed, np.random.Generator):  # a Generator is drawn from once, at fit
+            check_seed(self.seed)
+        for name in ("sigma", "tau"):
+            value = getattr(self, name)
+            if isinstance(value, str) and value != AUTO:
+                raise TypeError(f"{name} must be 'auto', a positive number or a prior such as HalfNormal(1.0); "
+                                f"got {value!r}.")
+        if _is_auto(self.sigma):
+            sigma_family, sigma = HalfNormal.family, None  # HalfNormal(sd(y))
+        else:
+            sigma_family, sigma = split_scale(self.sigma, "sigma")
+        if _is_auto(self.tau) or np.ndim(self.tau) == 1:
+            tau_family, tau = None, None  # one fixed scale per feature
+        else:
+            tau_family, tau = split_scale(self.tau, "tau")
+        if self.method == "exact" and self.prior == "normal" and _is_auto(self.sigma):
+            raise ValueError("method='exact' needs a fixed sigma, but the default sigma='auto' samples it: "
+                             "pass a number, e.g. sigma=1.0, or use method='nuts'.")
         if self.method == "exact" and (self.prior != "normal" or sigma_family or tau_family):
             raise ValueError(
                 "method='exact' needs prior='normal' with fixed sigma and tau (the conjugate "
                 "case); use method='nuts' for this model."
             )
-        if self.method == "gibbs" and (self.prior != "laplace" or tau_family not in (None, "lasso_lambda")
+        gibbs_rest_ok = self.prior == "laplace" and tau_family in (None, "lasso_lambda")
+        if self.method == "gibbs" and gibbs_rest_ok and _is_auto(self.sigma):
+            raise ValueError("method='gibbs' cannot sample the default sigma='auto' (HalfNormal(sd(y)), not "
+                             "conjugate): pass sigma=InverseGamma(a, b), sigma=Jeffreys() or a number.")
+        if self.method == "gibbs" and (not gibbs_rest_ok
                                        or sigma_family not in (None, "invgamma_variance", "jeffreys")):
             raise ValueError(
                 "method='gibbs' needs prior='laplace', a fixed tau or tau=LassoLambda(r, delta), and sigma "
@@ -150,6 +199,72 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                 "method='nuts' for this model."
             )
         return sigma_family, sigma, tau_family, tau
+
+    def _resolve_scales(self, X, y, sigma, tau):
+        """(sigma, tau, per-feature tau or None) with "auto" resolved from the data.
+
+        sigma="auto" is HalfNormal(sd(y)); tau="auto" is rstanarm's autoscale, tau_j =
+        2.5 sd(y) / sd(x_j) (2.5 / sd(x_j) with scale_by_sigma), sd(x_j) = 1 for a constant
+        column (rstanarm leaves those alone). A per-feature tau is fitted as tau = 1 on the
+        columns x_j tau_j (w_j = tau_j u_j, u_j ~ Laplace(loc_j / tau_j, 1)): the same
+        posterior, and every method (the exact lasso and ridge, NUTS, Gibbs) keeps its
+        scalar-tau form.
+        """
+        y_scale = _sd(y)
+        if _is_auto(self.sigma):
+            sigma = y_scale
+        if not (_is_auto(self.tau) or np.ndim(self.tau) == 1):
+            return sigma, tau, None
+        n_features = X.shape[1]
+        if _is_auto(self.tau):
+            x_scale = np.array([_sd(X[:, j]) for j in range(n_features)])
+            tau_vec = TAU_AUTO * (1.0 if self.scale_by_sigma else y_scale) / x_scale
+        else:
+            tau_vec = np.asarray(self.tau, dtype=np.float64)
+            if tau_vec.shape != (n_features,):
+                raise ValueError(f"tau must be a number, 'auto' or have one entry per feature ({n_features}); "
+                                 f"got shape {tau_vec.shape}.")
+            if not np.all(np.isfinite(tau_vec) & (tau_vec > 0)):
+                raise ValueError("tau must be finite and > 0 for every feature.")
+        return sigma, 1.0, tau_vec
+
+    def _resolved_priors(self, sigma, tau, tau_vec, sigma_family, loc) -> dict:
+        """``priors_``: what the fit used, with numbers."""
+        family = "Laplace" if self.prior == "laplace" else "Normal"
+        scale = "tau_j" if tau_vec is not None else "tau"
+        priors = {"intercept": "flat"} if self.fit_intercept else {}
+        priors["w"] = f"{family}(loc_j, {'sigma * ' if self.scale_by_sigma else ''}{scale})"
+        priors["loc"] = float(loc[0]) if loc.size and np.all(loc == loc[0]) else loc
+        if tau_vec is not None:
+            priors["tau"] = tau_vec
+        else:
+            priors["tau"] = self.tau if not isinstance(self.tau, int | float | np.number) else float(tau)
+        priors["sigma"] = HalfNormal(sigma) if _is_auto(self.sigma) else (
+            float(sigma) if sigma_family is None else self.sigma)
+        return priors
+
+    def prior_summary(self) -> str:
+        """The priors of the fit in one line, e.g. ``intercept ~ flat; w_j ~ Laplace(loc_j,
+        tau_j), loc = 0, tau = (age 1.2e+03, ...); sigma ~ HalfNormal(77.09)``."""
+        self._check_fitted()
+        priors = getattr(self, "priors_", None)
+        if priors is None:
+            return "priors: not recorded"
+        parts = ["intercept ~ flat"] if "intercept" in priors else []
+        loc = priors["loc"]
+        loc_text = f"{loc:g}" if np.ndim(loc) == 0 else "(" + ", ".join(f"{v:.4g}" for v in loc) + ")"
+        tau = priors["tau"]
+        if np.ndim(tau) == 1 and not isinstance(tau, str) and len(tau) <= 10:
+            names = _names(self)
+            tau_text = "(" + ", ".join(f"{n} {v:.4g}" for n, v in zip(names, tau, strict=True)) + ")"
+        elif np.ndim(tau) == 1 and not isinstance(tau, str):  # many features: the range (all in priors_)
+            tau_text = f"{np.min(tau):.4g} to {np.max(tau):.4g} over {len(tau)} features"
+        else:
+            tau_text = f"{tau:g}" if isinstance(tau, float) else repr(tau)
+        parts.append(f"w_j ~ {priors['w']}, loc = {loc_text}, tau = {tau_text}")
+        sigma = priors["sigma"]
+        parts.append(f"sigma = {sigma:g}" if isinstance(sigma, float) else f"sigma ~ {sigma!r}")
+        return "; ".join(parts)
 
     def _w_scale(self, sigma: float, tau: float) -> float:
         """The prior scale of w for fixed sigma and tau: sigma * tau under ``scale_by_sigma``.
@@ -170,34 +285,44 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         """Fit the model to X of shape (n_samples, n_features) and y of shape (n_samples,)."""
         sigma_family, sigma, tau_family, tau = self._check_params()
         ensure_setup()  # float64 etc. with setup()'s defaults unless bayesreg.setup() ran
-        self.feature_names_in_ = _feature_names(X)
-        if self.feature_names_in_ is None:
-            del self.feature_names_in_
+        _check_feature_names(self, X, reset=True)  # scikit-learn's: sets or removes feature_names_in_
         X, y = check_X_y(X, y, estimator=type(self).__name__)
         n_samples, n_features = X.shape
         self.n_features_in_ = n_features
         loc = self._loc_vector(n_features)
         Xc, yc, self.x_mean_, self.y_mean_ = likelihood.center(X, y, fit_intercept=bool(self.fit_intercept))
+        check_scales(Xc, yc, _names(self), raw=(X, y))  # X'X, X'y, y'y must be finite: one clear error, not NaNs
+        sigma, tau, tau_vec = self._resolve_scales(X, y, sigma, tau)
+        self.priors_ = self._resolved_priors(sigma, tau, tau_vec, sigma_family, loc)
+        if tau_vec is not None:  # w = tau_j u_j: fit u on the columns x_j tau_j with scale 1
+            Xc, loc_fit = Xc * tau_vec, loc / tau_vec
+        else:
+            loc_fit = loc
         if sigma_family == "jeffreys":
             self._check_jeffreys(Xc, yc)
         self.n_samples_fit_ = n_samples
         self.__dict__.pop("posterior_", None)
+        self.__dict__.pop("_training_data", None)
 
         if self.method == "exact":
-            post = linear_normal_posterior(Xc, yc, loc=loc, tau=self._w_scale(sigma, tau), sigma=sigma)
-            self.posterior_ = self.fit_result_ = post
-            self.coef_ = post.mean
+            post = linear_normal_posterior(Xc, yc, loc=loc_fit, tau=self._w_scale(sigma, tau), sigma=sigma)
+            self.posterior_ = self.fit_result_ = _unscale(post, tau_vec, loc, loc_fit)
+            self.coef_ = self.posterior_.mean
         elif self.method == "map":
-            self.fit_result_ = self._fit_map(Xc, yc, loc, sigma, tau, sigma_family, tau_family)
+            result = self._fit_map(Xc, yc, loc_fit, sigma, tau, sigma_family, tau_family)
+            self.fit_result_ = _unscale(result, tau_vec, loc, loc_fit)
             self.coef_ = _map_coef(self.fit_result_)
         else:
-            fit = self._fit_sampler(X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family)
+            fit = self._fit_sampler(X, y, Xc, yc, loc_fit, sigma, tau, sigma_family, tau_family, tau_vec)
             warn_if_unconverged(fit.convergence_problems())
             self.fit_result_ = fit
             self.coef_ = fit.draws("w").reshape(-1, n_features).mean(axis=0)
         self.intercept_ = float(self.y_mean_ - self.x_mean_ @ self.coef_) if self.fit_intercept else 0.0
         if self.method in SAMPLERS and self.fit_intercept:
             self.intercept_ = float(self.fit_result_.draws("intercept").mean())
+        if not (np.all(np.isfinite(self.coef_)) and np.isfinite(self.intercept_)):
+            raise ConvergenceError(f"the {self.method} fit gave non-finite estimates; scale X and y (e.g. "
+                                   "StandardScaler) or fix sigma and tau to numbers.")
         return self
 
     def _check_jeffreys(self, Xc, yc):
@@ -227,13 +352,14 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         init = {"sigma": float(np.std(yc)) or 1.0} if sigma_family == "jeffreys" else None  # no prior median
         return find_map(models.linear_regression, {**static, **hyper, "X": Xc, "y": yc}, init=init)
 
-    def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
+    def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family, tau_vec=None):
         import jax
 
         settings = MCMCSettings(num_warmup=self.num_warmup, num_samples=self.num_samples,
                                 num_chains=self.num_chains, chain_method=self.chain_method,
                                 target_accept_prob=self.target_accept_prob, dense_mass=self.dense_mass)
-        key_mcmc, key_pred = jax.random.split(jax.random.key(self.seed))
+        seed = check_seed(self.seed)  # None: fresh entropy; a Generator: one draw from it
+        key_mcmc, key_pred = jax.random.split(jax.random.key(seed))
         if self.method == "gibbs":
             from ..infer.gibbs import gibbs_data, run_gibbs
 
@@ -255,7 +381,10 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             draws = run_nuts(models.linear_regression_gram, key_mcmc, data, static=static,
                              settings=settings, progress=self.progress,
                              desc=f"NUTS {self.prior} regression")
+        _check_chains_moved(draws.samples["w"], "Gibbs" if self.method == "gibbs" else "NUTS", self.num_warmup)
         samples = dict(draws.samples)
+        if tau_vec is not None:
+            samples["w"] = samples["w"] * tau_vec  # back from the scaled columns
         if tau_family == "lasso_lambda":
             samples["lambda"] = 1.0 / samples["tau"]  # Park & Casella's lambda
         rng_intercept, rng_pointwise = np.random.default_rng(np.asarray(jax.random.key_data(key_pred))).spawn(2)
@@ -267,7 +396,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             samples["intercept"] = likelihood.normal_replicates(
                 self.y_mean_ - w @ self.x_mean_, sd, rng=rng_intercept)
         pointwise = _PointwiseGroups(X, y, samples, sigma_draws, rng_pointwise)
-        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
+        self._training_data = (X, y)  # for log_likelihood() and loo() when idata_ has no such group
+        names = _names(self)
         return PosteriorFit.from_draws(
             dataclasses.replace(draws, samples=samples),
             posterior_predictive=pointwise.predictive,
@@ -275,7 +405,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             observed_data={"y": y},
             dims={"w": ["feature"], "y": ["obs"]},
             coords={"feature": names},
-            attrs={**provenance(), "model": repr(self), "seed": self.seed,
+            attrs={**provenance(), "model": repr(self), "seed": seed,
                    "inference": "Gibbs (bayesreg, scale mixture of normals)" if self.method == "gibbs" else None},
         )
 
@@ -288,6 +418,57 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                                  "fit with method='nuts' or 'gibbs'.")
         return result.idata
 
+    def log_likelihood(self, X: ArrayLike | None = None, y: ArrayLike | None = None, *,
+                       max_elements: int | None = None) -> NDArray[np.float64]:
+        """Pointwise log-likelihood log N(y_i | b + x_i'w, sigma^2) of every posterior draw,
+        shape (chain, draw, n), at (X, y), by default the training data.
+
+        Computed in chunks of rows of at most ``max_elements`` (default
+        ``likelihood.MAX_POINTWISE``) values each, so it is available whatever the size, even
+        when ``idata_`` leaves its log_likelihood group out (above chains x draws x rows = 4
+        million). NUTS and Gibbs fits only; a loaded model needs X and y.
+        """
+        result = self.__dict__.get("fit_result_")
+        if not isinstance(result, PosteriorFit):
+            raise ValueError("log_likelihood needs posterior draws: fit with method='nuts' or 'gibbs'.")
+        if X is None and y is None:
+            if "_training_data" not in self.__dict__:
+                raise ValueError("this model keeps no training data (it was loaded): pass X and y.")
+            X, y = self._training_data
+        elif X is None or y is None:
+            raise ValueError("pass both X and y, or neither (the training data).")
+        else:
+            X = self._check_X(X)
+            y = check_1d(y, "y")
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(f"X has {X.shape[0]} rows, y has {y.shape[0]} values.")
+        w = result.draws("w")
+        intercept = result.draws("intercept") if self.fit_intercept else None
+        sigma = result.draws("sigma") if "sigma" in result.posterior else np.sqrt(self._noise_var())
+        per_row = w.shape[0] * w.shape[1]
+        rows = max(1, (max_elements or likelihood.MAX_POINTWISE) // per_row)
+        out = np.empty(w.shape[:2] + (X.shape[0],))
+        for start in range(0, X.shape[0], rows):
+            block = slice(start, start + rows)
+            mean = w @ X[block].T
+            if intercept is not None:
+                mean += intercept[..., None]
+            out[..., block] = likelihood.normal_log_likelihood(y[block], mean, sigma)
+        return out
+
+    def loo(self, X: ArrayLike | None = None, y: ArrayLike | None = None, *, pointwise: bool = False, **kwargs):
+        """PSIS-LOO by ArviZ (``arviz.ELPDData``): ``az.loo(est.idata_)`` when ``idata_`` holds the
+        pointwise log-likelihood, else the same with :meth:`log_likelihood` (computed in chunks).
+        With X and y, LOO at those data instead of the training data. Keyword arguments go to
+        ``arviz.loo``."""
+        from .. import inference_data
+
+        idata = self.idata_
+        if X is None and y is None and "log_likelihood" in idata.groups():
+            return inference_data.loo(idata, pointwise=pointwise, **kwargs)
+        log_lik = {"y": self.log_likelihood(X, y)}
+        return inference_data.loo(idata, log_lik, pointwise=pointwise, dims={"y": ["obs"]}, **kwargs)
+
     # ------------------------------------------------------------------ prediction
     def _check_fitted(self):
         if not hasattr(self, "coef_"):
@@ -298,6 +479,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     def _check_X(self, X) -> NDArray[np.float64]:
         self._check_fitted()
+        # scikit-learn's check: columns renamed, reordered or missing raise; an array after a
+        # DataFrame fit (or the reverse) warns
+        _check_feature_names(self, X, reset=False)
         X = check_2d(X, "X")
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -317,12 +501,13 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         return mean
 
     def _noise_var(self) -> float:
-        if self.method in SAMPLERS and "sigma" in self.fit_result_.posterior:
-            return float(np.mean(self.fit_result_.draws("sigma") ** 2))
-        if isinstance(self.sigma, PRIOR_TYPES):
-            if self.method == "map":
-                return float(self.fit_result_.params["sigma"]) ** 2
-            raise ValueError("sigma has a prior but this fit holds no draws of it.")
+        result = self.fit_result_
+        if isinstance(result, PosteriorFit) and "sigma" in result.posterior:
+            return float(np.mean(result.draws("sigma") ** 2))
+        if isinstance(result, MAPEstimate) and "sigma" in result.params:
+            return float(result.params["sigma"]) ** 2
+        if _is_auto(self.sigma) or not isinstance(self.sigma, int | float | np.number):
+            raise ValueError("sigma has a prior but this fit holds no draws or estimate of it.")
         return float(self.sigma) ** 2
 
     def predict(self, X: ArrayLike, return_std: bool = False):
@@ -362,9 +547,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         return mean - half, mean + half
 
     def sample_predictive(self, X: ArrayLike, *, seed: int | None = None) -> NDArray[np.float64]:
-        """Draws of y at X from the posterior predictive, shape (num_draws, n)."""
+        """Draws of y at X from the posterior predictive, shape (num_draws, n).
+
+        ``seed`` (int >= 0 or a numpy Generator) defaults to the estimator's ``seed``."""
         X = self._check_X(X)
-        rng = np.random.default_rng(self.seed if seed is None else seed)
+        rng = np.random.default_rng(check_seed(self.seed if seed is None else seed))
         if self.method in SAMPLERS:
             mean = self._mean_draws(X)
             sigma = (self.fit_result_.draws("sigma") if "sigma" in self.fit_result_.posterior
@@ -382,12 +569,15 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ reporting
     def coef_table(self, level: float = 0.95):
-        """One row per coefficient: estimate and, for posteriors, sd and interval."""
+        """One row per coefficient: estimate and, for posteriors, sd and interval.
+
+        ``table.attrs["priors"]`` is :meth:`prior_summary`, the priors the fit used (the CLI
+        prints it above the table)."""
         import pandas as pd
 
         self._check_fitted()
         level = check_level(level)
-        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(self.n_features_in_)]))
+        names = _names(self)
         table = pd.DataFrame({"coef": self.coef_}, index=pd.Index(names, name="feature"))
         tail = (1 - level) / 2
         if self.method in SAMPLERS:
@@ -406,6 +596,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             table["lower"], table["upper"] = self.coef_ - z * table["sd"], self.coef_ + z * table["sd"]
         else:
             table["is_zero"] = self.coef_ == self._loc_vector(self.n_features_in_)
+        table.attrs["priors"] = self.prior_summary()
         return table
 
     def save(self, path):
@@ -460,9 +651,38 @@ def _map_coef(result) -> NDArray[np.float64]:
     return np.asarray(result.params["w"])
 
 
-def _feature_names(X):
-    columns = getattr(X, "columns", None)
-    if columns is None:
-        return None
-    names = np.asarray([str(c) for c in columns], dtype=object)
-    return names if all(isinstance(c, str) for c in columns) else None
+def _check_chains_moved(w, sampler: str, num_warmup: int) -> None:
+    """Raise if a chain's draws of w never change: the sampler rejected every proposal from
+    its start (a log density or gradient that is not finite there), so the draws are its start."""
+    stuck = [c for c in range(w.shape[0]) if w.shape[1] > 1 and np.all(w[c] == w[c, :1])]
+    if stuck:
+        raise ConvergenceError(f"{sampler} chain(s) {', '.join(map(str, stuck))} of {w.shape[0]} never moved: every "
+                               "draw equals the first, so they are no sample of the posterior. Either the log density is "
+                               "not finite where they started (scale X and y, or check the priors' scales) or the "
+                               f"warmup was too short to adapt a step size (more than num_warmup={num_warmup}).")
+
+
+def _is_auto(value) -> bool:
+    return isinstance(value, str) and value == AUTO
+
+
+def _sd(values) -> float:
+    """Sample sd (ddof=1); 1.0 when there is no spread to scale by (one value, or all equal)."""
+    sd = float(np.std(values, ddof=1)) if np.size(values) > 1 else 0.0
+    return sd if np.isfinite(sd) and sd > 0 else 1.0
+
+
+def _names(est) -> list[str]:
+    return list(getattr(est, "feature_names_in_", [f"x{j}" for j in range(est.n_features_in_)]))
+
+
+def _unscale(result, tau_vec, loc, loc_fit):
+    """A MAP or exact result for u (w = tau_j u_j) restated for w; unchanged when tau_vec is None."""
+    if tau_vec is None:
+        return result
+    if isinstance(result, MultivariateNormal):
+        return MultivariateNormal(mean=result.mean * tau_vec, cov=result.cov * np.outer(tau_vec, tau_vec))
+    if isinstance(result, MAPEstimate):
+        return dataclasses.replace(result, params={**result.params, "w": np.asarray(result.params["w"]) * tau_vec})
+    # the exact lasso: a coefficient at its prior location stays exactly there
+    return dataclasses.replace(result, coef=np.where(result.coef == loc_fit, loc, result.coef * tau_vec))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_seed
 from .layers import Dropout, Layer, Linear, Residual, make_activation
 
 
@@ -44,7 +44,7 @@ class FeedForwardNetwork:
             "dtype": np.dtype(dtype).name,
         }
         make_activation(activation)  # validate the name early
-        rng_init, rng_dropout = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+        rng_init, rng_dropout = (np.random.default_rng(s) for s in np.random.SeedSequence(check_seed(seed)).spawn(2))
         self.dtype = np.dtype(dtype)
         widths = [input_dim] + [hidden_dim] * (num_layers - 1) + [output_dim]
         self.layers: list[Layer] = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _progress
-from .._validation import check_int
+from .._validation import check_int, check_seed
 
 DIVERGENCE_FACTOR = 10.0  # training loss above this multiple of the untrained loss: diverged
 
@@ -100,6 +100,7 @@ def train(network, loss, X, y, *, X_val=None, y_val=None, step_size: float = 0.0
     has_val = X_val is not None and y_val is not None
     if has_val:
         X_val = np.ascontiguousarray(X_val, dtype=network.dtype)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     history = History(settings={"step_size": step_size, "batch_size": batch_size, "max_epochs": max_epochs,
                                 "seed": seed, "momentum": momentum, "weight_decay": weight_decay})

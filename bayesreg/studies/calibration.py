@@ -50,7 +50,7 @@ import jax
 import numpy as np
 import pandas as pd
 
-from .._validation import check_int, check_option, check_positive
+from .._validation import check_int, check_option, check_positive, check_seed
 from ..diagnostics import rank_diagnostics
 
 MODELS = ("gaussian_mean", "linear")
@@ -515,6 +515,7 @@ def run_case(case: CalibrationCase, *, n_sims: int = 1000, seed: int = 0, X=None
     from ..config import ensure_setup
 
     n_sims = check_int(n_sims, "n_sims", minimum=2)
+    seed = check_seed(seed)
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
     if X is not None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validation import check_int, check_level, check_positive
+from .._validation import check_int, check_level, check_positive, check_seed
 from ..runner import Cell, run_cells
 from ._grid import parse_grid
 
@@ -58,6 +58,7 @@ def run_study(ns, *, sigma: float = 1.0, tau: float = 1.0, replicates: int = 200
     replicates = check_int(replicates, "replicates", minimum=2)
     n_test = check_int(n_test, "n_test", minimum=1)
     level = check_level(level)
+    seed = check_seed(seed)
     common = dict(sigma=sigma, tau=tau, replicates=replicates, n_test=n_test, level=level, seed=seed)
     cells = [Cell(f"n={n}", run_cell, dict(n=n, **common)) for n in ns]
     results = run_cells(cells, workers=workers, client=client, checkpoint=checkpoint,

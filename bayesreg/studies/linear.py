@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import models
-from .._validation import check_int, check_option, check_positive
+from .._validation import check_int, check_option, check_positive, check_seed
 from ..config import ensure_setup
 from ..conjugate import linear_normal_mean
 from ..diagnostics import ESS_PER_CHAIN_MIN, RHAT_MAX, rank_diagnostics
@@ -85,7 +85,7 @@ def nuts_batched(X, y, *, prior: str, tau: float, sigma: float, settings: MCMCSe
 def run_cell(n: int, p: int, tau: float, sigma: float, replicates: int, *, prior: str = "laplace",
              correlation: float = 0.0, n_test: int = 1000, settings: MCMCSettings, seed: int = 0) -> pd.DataFrame:
     """One row per replicate of one cell (see module docs for the columns)."""
-    seq = _cell_seed(seed, n, p, tau, sigma, correlation, {"laplace": 1, "normal": 2}[prior])
+    seq = _cell_seed(check_seed(seed), n, p, tau, sigma, correlation, {"laplace": 1, "normal": 2}[prior])
     data_seq, key_seq = seq.spawn(2)
     sim = simulate_cell(n, p, tau, sigma, replicates, prior=prior, correlation=correlation, n_test=n_test,
                         rng=np.random.default_rng(data_seq))
@@ -167,6 +167,7 @@ def run_study(ns, ps, taus, sigmas, *, replicates: int = 200, prior: str = "lapl
     sigmas = [check_positive(s, "sigma") for s in parse_grid(sigmas, "sigma")]
     replicates = check_int(replicates, "replicates", minimum=1)
     n_test = check_int(n_test, "n_test", minimum=1)
+    seed = check_seed(seed)  # once: every cell of one study shares it
     check_option(prior, "prior", ("laplace", "normal"))
     if not 0.0 <= correlation < 1.0:
         raise ValueError(f"correlation must be in [0, 1); got {correlation!r}.")

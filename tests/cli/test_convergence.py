@@ -8,7 +8,7 @@ from bayesreg.cli import main
 from bayesreg.datasets import load_diabetes_data
 
 FEATURES = {f"w[{name}]" for name in load_diabetes_data().feature_names} | {"intercept"}
-TINY = ["--num-warmup", "20", "--num-samples", "20", "--no-progress"]  # too short to converge, on purpose
+TINY = ["--num-warmup", "50", "--num-samples", "20", "--no-progress"]  # too short to converge, on purpose
 
 
 def _check(convergence):

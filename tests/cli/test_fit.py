@@ -9,7 +9,7 @@ from bayesreg.cli import main
 
 def test_fit_map_and_nuts_side_by_side(tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["fit", "--data", "diabetes", "--tau", "10", "--method", "nuts,map",
+    code = main(["fit", "--data", "diabetes", "--tau", "10", "--sigma", "ols", "--method", "nuts,map",
                  "--num-warmup", "200", "--num-samples", "200", "--no-progress", "--dense-mass",
                  "--save", str(tmp_path / "models" / "diabetes"), "--json", str(tmp_path / "r.json"),
                  "--out", str(out)])
@@ -24,6 +24,31 @@ def test_fit_map_and_nuts_side_by_side(tmp_path, capsys):
     loaded = bayesreg.load(tmp_path / "models" / "diabetes")
     assert loaded.method == "nuts" and loaded.dense_mass is True
     np.testing.assert_allclose(list(results["fits"]["nuts"]["coef"].values()), loaded.coef_)
+
+
+def test_fit_defaults_are_the_estimators_and_report_their_priors(tmp_path, capsys):
+    """Issue 13: the CLI's defaults are the API's (intercept, sigma ~ HalfNormal(sd(y)), tau_j =
+    2.5 sd(y) / sd(x_j)), printed and in --json."""
+    from bayesreg import BayesianLinearRegression
+    from bayesreg.datasets import load_diabetes_data
+
+    assert main(["fit", "--data", "diabetes", "--method", "map", "--json", str(tmp_path / "r.json")]) == 0
+    text = capsys.readouterr().out
+    data = load_diabetes_data()
+    est = BayesianLinearRegression(method="map").fit(data.X, data.y)
+    fit = json.loads((tmp_path / "r.json").read_text())["fits"]["map"]
+    sd_y = float(np.std(data.y, ddof=1))
+    assert fit["priors"]["sigma"] == {"prior": f"HalfNormal({sd_y:g})", "family": "halfnormal", "scale": sd_y}
+    assert fit["priors"]["intercept"] == "flat" and fit["priors"]["w"] == "Laplace(loc_j, tau_j)"
+    assert fit["priors"]["tau"]["bmi"] == pytest.approx(2.5 * sd_y / np.std(data.X[:, 2], ddof=1))
+    assert f"priors: {fit['prior_summary']}" in text and "tau = (age " in fit["prior_summary"]
+    np.testing.assert_allclose(list(fit["coef"].values()), est.coef_, rtol=1e-6)
+    # the samplers that need a fixed sigma say which option to set, before any output
+    for args, message in ((["--method", "gibbs"], "--method gibbs cannot sample the default --sigma auto"),
+                          (["--prior", "normal", "--method", "exact"], "--method exact needs a fixed sigma")):
+        assert main(["fit", "--data", "diabetes", *args]) == 2
+        captured = capsys.readouterr()
+        assert message in captured.err and captured.out == ""
 
 
 def test_fit_csv_with_target_and_exact(tmp_path, capsys):

@@ -13,8 +13,13 @@ from bayesreg.datasets import load_diabetes_data, simulate_regression
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
-@pytest.mark.parametrize("kwargs", [dict(method="map"), dict(method="map", prior="normal"),
-                                    dict(method="exact", prior="normal")])
+@pytest.mark.parametrize("kwargs", [
+    pytest.param(dict(method="map"), marks=pytest.mark.slow),  # the defaults: L-BFGS, ~40 s
+    pytest.param(dict(method="map", prior="normal"), marks=pytest.mark.slow),
+    dict(method="map", tau=1.0, sigma=1.0, fit_intercept=False),  # the fixed model: exact lasso
+    dict(method="map", prior="normal", tau=1.0, sigma=1.0),
+    dict(method="exact", prior="normal", sigma=1.0),
+])
 def test_passes_sklearn_check_estimator(kwargs):
     results = check_estimator(BayesianLinearRegression(**kwargs), on_fail=None)
     failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
@@ -34,7 +39,7 @@ def test_works_in_pipeline_gridsearch_and_cross_val():
 def test_pandas_feature_names_are_kept():
     data = load_diabetes_data()
     X = pd.DataFrame(data.X, columns=data.feature_names)
-    est = BayesianLinearRegression(method="map", fit_intercept=True).fit(X, data.y)
+    est = BayesianLinearRegression(method="map", sigma=54.0, tau=10.0).fit(X, data.y)
     assert list(est.feature_names_in_) == data.feature_names
     assert list(est.coef_table().index) == data.feature_names
 
@@ -42,7 +47,8 @@ def test_pandas_feature_names_are_kept():
 def test_p_greater_than_n_works():
     data = simulate_regression(15, 40, n_nonzero=3, seed=2)
     for method, prior in (("map", "laplace"), ("exact", "normal"), ("map", "normal")):
-        est = BayesianLinearRegression(prior=prior, method=method).fit(data.X, data.y)
+        est = BayesianLinearRegression(prior=prior, method=method, tau=1.0, sigma=1.0,
+                                       fit_intercept=False).fit(data.X, data.y)
         assert est.coef_.shape == (40,) and np.all(np.isfinite(est.coef_))
 
 

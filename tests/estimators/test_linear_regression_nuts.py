@@ -69,7 +69,8 @@ def test_posteriordb_fixed_sigma_matches_exact(name):
     X, y = _posteriordb(name)
     sigma = float(np.sqrt(np.mean((y - X @ np.linalg.lstsq(X, y, rcond=None)[0]) ** 2)))
     exact = linear_normal_posterior(X, y, loc=0.0, tau=10.0, sigma=sigma)
-    est = BayesianLinearRegression(prior="normal", tau=10.0, sigma=sigma, seed=2, **NUTS).fit(X, y)
+    est = BayesianLinearRegression(prior="normal", tau=10.0, sigma=sigma, fit_intercept=False, seed=2,
+                                   **NUTS).fit(X, y)
     assert est.fit_result_.num_divergences == 0
     _check_all(est.fit_result_.draws("w"), exact.mean, exact.std)
 
@@ -79,7 +80,8 @@ def test_posteriordb_halfnormal_sigma_matches_quadrature(name):
     """The posteriordb model itself: beta ~ N(0, 10), sigma ~ HalfNormal(0, 10)."""
     X, y = _posteriordb(name)
     e_w, sd_w, e_s, sd_s = sigma_quadrature(X, y, tau=10.0, sigma_scale=10.0)
-    est = BayesianLinearRegression(prior="normal", tau=10.0, sigma=HalfNormal(10.0), seed=3, **NUTS).fit(X, y)
+    est = BayesianLinearRegression(prior="normal", tau=10.0, sigma=HalfNormal(10.0), fit_intercept=False, seed=3,
+                                   **NUTS).fit(X, y)
     fit = est.fit_result_
     assert fit.num_divergences == 0
     assert fit.summary()["r_hat"].max() < 1.01
@@ -92,7 +94,8 @@ def test_laplace_prior_nuts_matches_quadrature(p, tau, loc):
     data = simulate_regression(12, p, sigma=1.0, coef_scale=0.4, correlation=0.5, seed=10 + p)
     loc_vec = np.full(p, loc)
     mean, sd = laplace_grid_moments(data.X, data.y, sigma=1.0, tau=tau, loc=loc_vec)
-    est = BayesianLinearRegression(prior="laplace", tau=tau, sigma=1.0, loc=loc, seed=4, **NUTS).fit(data.X, data.y)
+    est = BayesianLinearRegression(prior="laplace", tau=tau, sigma=1.0, loc=loc, fit_intercept=False, seed=4,
+                                   **NUTS).fit(data.X, data.y)
     assert est.fit_result_.num_divergences == 0
     _check_all(est.fit_result_.draws("w"), mean, sd)
 
@@ -102,7 +105,7 @@ def test_posterior_mean_approaches_loc_as_tau_shrinks():
     loc = np.array([1.0, -1.0, 0.5])
     gaps = []
     for tau in (10.0, 0.1, 0.001):
-        est = BayesianLinearRegression(prior="laplace", tau=tau, sigma=1.0, loc=loc, seed=5,
+        est = BayesianLinearRegression(prior="laplace", tau=tau, sigma=1.0, loc=loc, fit_intercept=False, seed=5,
                                        **{**NUTS, "num_chains": 2}).fit(data.X, data.y)
         gaps.append(np.abs(est.coef_ - loc).max())
     assert gaps[0] > 0.5 and gaps[1] < gaps[0] and gaps[2] < 0.01
@@ -113,7 +116,7 @@ def test_sampled_tau_and_sigma_scaled_laplace_run_and_converge():
 
     data = simulate_regression(60, 4, n_nonzero=2, sigma=1.0, seed=8)
     est = BayesianLinearRegression(prior="laplace", tau=HalfCauchy(1.0), sigma=HalfNormal(2.0),
-                                   scale_by_sigma=True, target_accept_prob=0.9, seed=0,
+                                   scale_by_sigma=True, fit_intercept=False, target_accept_prob=0.9, seed=0,
                                    **{**NUTS, "num_chains": 2}).fit(data.X, data.y)
     post = est.idata_.posterior
     assert {"w", "sigma", "tau"} <= set(post.data_vars)

@@ -69,7 +69,8 @@ def test_laplace_normal_draws_match_quadrature(a, b, scale):
 def test_gibbs_matches_quadrature(p, tau, loc):
     data = simulate_regression(12, p, sigma=1.0, coef_scale=0.4, correlation=0.5, seed=10 + p)
     mean, sd = laplace_grid_moments(data.X, data.y, sigma=1.0, tau=tau, loc=np.full(p, loc))
-    est = BayesianLinearRegression(tau=tau, sigma=1.0, loc=loc, seed=1, **GIBBS).fit(data.X, data.y)
+    est = BayesianLinearRegression(tau=tau, sigma=1.0, loc=loc, fit_intercept=False, seed=1,
+                                   **GIBBS).fit(data.X, data.y)
     w = est.fit_result_.draws("w")
     for j in range(p):
         assert_posterior_matches(w[..., j], mean[j], sd[j])
@@ -102,7 +103,8 @@ def test_park_casella_gibbs_agrees_with_nuts_on_diabetes():
 @pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")  # a deliberately tiny run
 def test_same_seed_same_draws_and_batched_equals_single():
     data = simulate_regression(30, 3, seed=2)
-    kw = dict(tau=0.5, sigma=1.0, num_warmup=50, num_samples=100, num_chains=2, method="gibbs", progress=False)
+    kw = dict(tau=0.5, sigma=1.0, fit_intercept=False, num_warmup=50, num_samples=100, num_chains=2,
+              method="gibbs", progress=False)
     a = BayesianLinearRegression(seed=3, **kw).fit(data.X, data.y).fit_result_.draws("w")
     b = BayesianLinearRegression(seed=3, **kw).fit(data.X, data.y).fit_result_.draws("w")
     np.testing.assert_array_equal(a, b)
@@ -162,7 +164,7 @@ def test_batched_refuses_ragged_replicates():
 @pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")  # a deliberately tiny run
 def test_gibbs_fit_saves_and_loads(tmp_path):
     data = simulate_regression(30, 3, seed=4)
-    est = BayesianLinearRegression(tau=0.5, sigma=InverseGamma(2.0, 1.0), seed=0, method="gibbs",
+    est = BayesianLinearRegression(tau=0.5, sigma=InverseGamma(2.0, 1.0), fit_intercept=False, seed=0, method="gibbs",
                                    num_warmup=100, num_samples=200, num_chains=2).fit(data.X, data.y)
     loaded = bayesreg.load(est.save(tmp_path / "g"))
     assert repr(loaded.sigma) == "InverseGamma(2, 1)"

@@ -41,7 +41,7 @@ def test_laplace_map_equals_sklearn_lasso_with_p_500():
     data = simulate_regression(200, 500, n_nonzero=10, coef_scale=3.0, sigma=1.0, seed=0)
     X, y = data.X, data.y
     for tau in (1.0, 0.1):
-        est = BayesianLinearRegression(tau=tau, sigma=1.0, method="map").fit(X, y)
+        est = BayesianLinearRegression(tau=tau, sigma=1.0, method="map", fit_intercept=False).fit(X, y)
         ref = _sklearn_lasso(X, y, 1.0, tau, False)
         np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-6 * np.abs(ref.coef_).max(), rtol=0)
         np.testing.assert_array_equal(est.coef_ == 0, ref.coef_ == 0)
@@ -53,7 +53,7 @@ def test_map_with_prior_location_is_the_lasso_around_it():
     """w_MAP - v is the lasso fit of y - X v: zeros of the lasso become w_j = v_j."""
     data = simulate_regression(80, 6, sigma=1.0, seed=3)
     v = np.array([1.0, -2.0, 0.5, 0.0, 3.0, -1.0])
-    est = BayesianLinearRegression(tau=0.05, sigma=1.0, loc=v, method="map").fit(data.X, data.y)
+    est = BayesianLinearRegression(tau=0.05, sigma=1.0, loc=v, method="map", fit_intercept=False).fit(data.X, data.y)
     ref = _sklearn_lasso(data.X, data.y - data.X @ v, 1.0, 0.05, False)
     np.testing.assert_allclose(est.coef_ - v, ref.coef_, atol=1e-8)
     np.testing.assert_array_equal(est.coef_ == v, ref.coef_ == 0)
