@@ -656,10 +656,11 @@ def _check_chains_moved(w, sampler: str, num_warmup: int) -> None:
     its start (a log density or gradient that is not finite there), so the draws are its start."""
     stuck = [c for c in range(w.shape[0]) if w.shape[1] > 1 and np.all(w[c] == w[c, :1])]
     if stuck:
-        raise ConvergenceError(f"{sampler} chain(s) {', '.join(map(str, stuck))} of {w.shape[0]} never moved: every "
-                               "draw equals the first, so they are no sample of the posterior. Either the log density is "
-                               "not finite where they started (scale X and y, or check the priors' scales) or the "
-                               f"warmup was too short to adapt a step size (more than num_warmup={num_warmup}).")
+        raise ConvergenceError(
+            f"{sampler} chain(s) {', '.join(map(str, stuck))} of {w.shape[0]} never moved: every draw equals the "
+            "first, so they are no sample of the posterior. Either the log density is not finite where they "
+            "started (scale X and y, or check the priors' scales) or the warmup was too short to adapt a step "
+            f"size (more than num_warmup={num_warmup}).")
 
 
 def _is_auto(value) -> bool:
