@@ -150,7 +150,7 @@ from bayesreg.plotting import plot_coef_comparison, plot_regularization_path""")
         ("code", """FAST = os.environ.get("BAYESREG_FAST") == "1"
 SEED = 0
 TAU = 10.0
-NUTS = dict(num_warmup=500, num_samples=1000, num_chains=2) if FAST else dict(num_warmup=1000, num_samples=1000, num_chains=4)
+NUTS = dict(num_warmup=500, num_samples=1000, num_chains=4) if FAST else dict(num_warmup=1000, num_samples=1000, num_chains=4)
 TAUS = np.logspace(-1, 3, 5 if FAST else 15)"""),
         ("md", """## 1. Data and the noise scale
 
