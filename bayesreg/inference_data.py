@@ -60,6 +60,23 @@ def summary_stats(idata, var_names: Sequence[str] | None = None, *, hdi_prob: fl
                            stat_funcs=dict(stat_funcs) if stat_funcs else None, extend=True, round_to="none")
 
 
+def loo(idata, *, pointwise: bool = True):
+    """ArviZ's PSIS-LOO (``az.loo``) of an ``InferenceData`` with a log_likelihood group:
+    elpd_loo, se, p_loo and, with ``pointwise``, the Pareto k of every observation."""
+    with warnings.catch_warnings():
+        # the Pareto k warning is reported per observation by the callers instead
+        warnings.filterwarnings("ignore", message=r".*[Pp]areto", category=UserWarning)
+        return arviz().loo(idata, pointwise=pointwise)
+
+
+def compare(idatas: Mapping[str, Any], *, method: str = "stacking"):
+    """ArviZ's ``az.compare`` of several fits by PSIS-LOO: elpd_loo, p_loo, elpd_diff, weight
+    (stacking by default), se, dse, warning; one row per fit, best first."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*[Pp]areto", category=UserWarning)
+        return arviz().compare(dict(idatas), ic="loo", method=method)
+
+
 def write_netcdf(idata, path: str | os.PathLike[str]) -> None:
     """Write ``idata`` to the NetCDF file ``path``."""
     idata.to_netcdf(str(path))

@@ -24,10 +24,10 @@ from ..infer.lasso import lasso_map
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts
 from ..infer.optimize import find_map
-from ..priors import PRIOR_TYPES, split_scale
+from ..priors import COEFFICIENT_PRIORS, PRIOR_TYPES, split_coef_prior, split_scale
 from ..results import PosteriorFit
 
-PRIORS = ("laplace", "normal")
+PRIORS = COEFFICIENT_PRIORS  # laplace, normal and the shrinkage priors (bayesreg.priors)
 METHODS = ("nuts", "gibbs", "map", "exact")
 SAMPLERS = ("nuts", "gibbs")  # the methods whose fit holds posterior draws
 
@@ -37,9 +37,13 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    prior : {"laplace", "normal"}, default="laplace"
+    prior : {"laplace", "normal", "horseshoe", "regularized_horseshoe", "r2d2"} or prior object, default="laplace"
         Laplace(loc, tau) on each coefficient (the Bayesian lasso) or Normal(loc, tau^2)
-        (Bayesian ridge).
+        (Bayesian ridge); or a shrinkage prior, by name with its defaults or as
+        :class:`~bayesreg.priors.Horseshoe`, :class:`~bayesreg.priors.RegularizedHorseshoe`
+        or :class:`~bayesreg.priors.R2D2` with its arguments. A shrinkage prior samples its
+        own global scale, so ``tau`` is not used; it needs ``method="nuts"`` (its mode is
+        degenerate at w = loc, so there is no MAP).
     tau : float or ScalePrior, default=1.0
         Prior scale of the coefficients; a :class:`~bayesreg.HalfCauchy` samples it, and
         :class:`~bayesreg.priors.LassoLambda` ``(r, delta)`` puts Park & Casella's
@@ -132,10 +136,10 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         return loc
 
     def _check_params(self):
-        check_option(self.prior, "prior", PRIORS)
         check_option(self.method, "method", METHODS)
         sigma_family, sigma = split_scale(self.sigma, "sigma")
         tau_family, tau = split_scale(self.tau, "tau")
+        self._check_shrinkage(tau_family)
         if self.method == "exact" and (self.prior != "normal" or sigma_family or tau_family):
             raise ValueError(
                 "method='exact' needs prior='normal' with fixed sigma and tau (the conjugate "
@@ -150,6 +154,20 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             )
         return sigma_family, sigma, tau_family, tau
 
+    def _check_shrinkage(self, tau_family):
+        """Validate ``prior``; the shrinkage priors run on NUTS only and bring their own tau."""
+        family, shrinkage = split_coef_prior(self.prior)
+        if shrinkage is None:
+            return
+        if self.method in ("map", "exact", "gibbs"):
+            why = ("its posterior density is unbounded at w = loc, so the mode is degenerate there"
+                   if self.method == "map" else "there is no closed form or Gibbs sweep for it")
+            raise ValueError(f"method={self.method!r} is not available for prior={family!r}: {why}; "
+                             "use method='nuts'.")
+        if tau_family is not None:
+            raise ValueError(f"tau={self.tau!r}: prior={family!r} samples its own global scale; give its "
+                             "arguments in the prior object instead (e.g. Horseshoe(scale=...)).")
+
     def _w_scale(self, sigma: float, tau: float) -> float:
         """The prior scale of w for fixed sigma and tau: sigma * tau under ``scale_by_sigma``.
 
@@ -158,11 +176,21 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         """
         return sigma * tau if self.scale_by_sigma else tau
 
-    def _model_kwargs(self, loc, sigma, tau, sigma_family, tau_family):
-        """(static structure, traced hyperparameters) of the NumPyro regression models."""
-        static = dict(prior=self.prior, sigma_prior=sigma_family, tau_prior=tau_family,
+    def _model_kwargs(self, loc, sigma, tau, sigma_family, tau_family, Xc=None):
+        """(static structure, traced hyperparameters) of the NumPyro regression models.
+
+        ``Xc`` (the design the model sees) is needed by the shrinkage priors: the
+        regularised horseshoe's tau0 depends on n and p, R2D2 scales by the columns' mean squares."""
+        family, shrinkage = split_coef_prior(self.prior)
+        static = dict(prior=family, sigma_prior=sigma_family, tau_prior=tau_family,
                       scale_by_sigma=bool(self.scale_by_sigma), centered=bool(self.fit_intercept))
-        return static, dict(loc=loc, sigma=sigma, tau=tau)
+        hyper = dict(loc=loc, sigma=sigma, tau=tau)
+        if shrinkage is not None:
+            hyper["shrinkage"] = shrinkage.params(*Xc.shape)
+            if family == "r2d2":
+                x_sq = np.mean(Xc**2, axis=0)
+                hyper["x_sq"] = np.where(x_sq > 0, x_sq, 1.0)  # a zero column's w is not identified anyway
+        return static, hyper
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: ArrayLike, y: ArrayLike):
@@ -249,11 +277,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                               progress=self.progress)
         else:
             # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
-            static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family)
+            static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family, Xc)
             data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
             draws = run_nuts(models.linear_regression_gram, key_mcmc, data, static=static,
                              settings=settings, progress=self.progress,
-                             desc=f"NUTS {self.prior} regression")
+                             desc=f"NUTS {static['prior']} regression")
         samples = dict(draws.samples)
         if tau_family == "lasso_lambda":
             samples["lambda"] = 1.0 / samples["tau"]  # Park & Casella's lambda
@@ -378,6 +406,33 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                 b = b[:, None]
             return w @ X.T + b + noise * rng.standard_normal((4000, X.shape[0]))
         raise ValueError("sample_predictive needs a posterior: fit with method='nuts', 'gibbs' or 'exact'.")
+
+    def sample_prior_predictive(self, X: ArrayLike, *, num_samples: int = 500,
+                                seed: int | None = None) -> NDArray[np.float64]:
+        """Draws of y at X from the prior predictive, shape (num_samples, n): what the prior
+        (with ``sigma``, ``tau`` and ``loc``) implies about the data before seeing any y.
+
+        Needs no fit. With ``fit_intercept`` the intercept's flat prior has no draws: X is
+        centred at its column means and the draws are of y - mean(y) (compare them with the
+        centred observations, as :func:`bayesreg.plotting.plot_prior_predictive` does).
+        """
+        import jax
+        from numpyro.infer import Predictive
+
+        from .._validation import check_int
+
+        sigma_family, sigma, tau_family, tau = self._check_params()
+        if "jeffreys" in (sigma_family, tau_family):
+            raise ValueError("sigma=Jeffreys() is improper: there is no prior predictive to draw from; "
+                             "use a proper prior such as InverseGamma or HalfNormal.")
+        num_samples = check_int(num_samples, "num_samples")
+        ensure_setup()
+        X = check_2d(X, "X")
+        Xc = X - X.mean(axis=0) if self.fit_intercept else X
+        static, hyper = self._model_kwargs(self._loc_vector(X.shape[1]), sigma, tau, sigma_family, tau_family, Xc)
+        key = jax.random.key(self.seed if seed is None else seed)
+        draws = Predictive(models.linear_regression, num_samples=num_samples)(key, Xc, None, **static, **hyper)
+        return np.asarray(draws["y"])
 
     # ------------------------------------------------------------------ reporting
     def coef_table(self, level: float = 0.95):
