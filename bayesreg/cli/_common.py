@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..io import write_json
+from ..priors import COEFFICIENT_PRIORS
 
 
 def _number(text: str, kind, ok, requirement: str):
@@ -57,12 +58,36 @@ def prior_loc(text: str):
     return values[0] if len(values) == 1 else np.asarray(values)
 
 
+def coefficient_prior(args: argparse.Namespace):
+    """The estimator's ``prior`` from ``--prior`` and the shrinkage priors' options."""
+    from ..priors import R2D2, Horseshoe, RegularizedHorseshoe
+
+    if args.prior == "horseshoe":
+        return Horseshoe(scale=args.hs_scale)
+    if args.prior == "regularized_horseshoe":
+        return RegularizedHorseshoe(p0=args.p0, slab_scale=args.slab_scale, slab_df=args.slab_df)
+    if args.prior == "r2d2":
+        return R2D2(mean_r2=args.mean_r2, precision=args.r2_precision)
+    return args.prior
+
+
 def add_regression_options(p: argparse.ArgumentParser) -> None:
     """The data and model options of the linear-regression commands (``fit`` and ``path``)."""
     p.add_argument("--data", required=True, metavar="diabetes|FILE.csv",
                    help="'diabetes' (bundled with scikit-learn) or a CSV with a header row")
     p.add_argument("--target", metavar="COLUMN", help="target column of a CSV (default: the last)")
-    p.add_argument("--prior", choices=("laplace", "normal"), default="laplace")
+    p.add_argument("--prior", choices=COEFFICIENT_PRIORS, default="laplace",
+                   help="prior on w; horseshoe, regularized_horseshoe and r2d2 sample their own global scale "
+                        "(--tau unused) and need --method nuts")
+    p.add_argument("--p0", type=positive_float, metavar="P0",
+                   help="regularized_horseshoe: prior guess of the number of nonzero coefficients (tau0 = "
+                        "p0 / (p - p0) * sigma / sqrt(n); default p / 2)")
+    p.add_argument("--slab-scale", type=positive_float, default=2.0, help="regularized_horseshoe: slab scale")
+    p.add_argument("--slab-df", type=positive_float, default=4.0, help="regularized_horseshoe: slab degrees of freedom")
+    p.add_argument("--hs-scale", type=positive_float, default=1.0,
+                   help="horseshoe: scale of the HalfCauchy prior on its global scale tau")
+    p.add_argument("--mean-r2", type=fraction, default=0.5, help="r2d2: prior mean of R^2")
+    p.add_argument("--r2-precision", type=positive_float, default=2.0, help="r2d2: prior precision of R^2")
     p.add_argument("--sigma", type=scale_or_ols, default="ols", metavar="S|ols",
                    help="noise sd, fixed; 'ols' uses the OLS residual sd (default). With "
                         "--sigma-prior it is that prior's scale.")
