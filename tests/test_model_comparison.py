@@ -18,7 +18,6 @@ def _bad_k(idata):
     return np.flatnonzero(np.asarray(arviz().loo(idata, pointwise=True).pareto_k) > 0.7)
 
 
-@pytest.mark.slow  # ~30 s on a quiet 2-core machine, 160 s under load
 @pytest.mark.filterwarnings("ignore::UserWarning")  # ArviZ's own Pareto k warning, in the reference call
 def test_compare_priors_on_diabetes_matches_arviz_loo():
     from bayesreg.datasets import load_diabetes_data
