@@ -119,6 +119,9 @@ def compare_priors(X: ArrayLike, y: ArrayLike, priors=("laplace", "normal", "hor
             map_est.fit(X_tr, y_tr)
             m = test_mse(map_est.coef_, X_te, y_te, intercept=map_est.intercept_)
             row["map_test_mse"], row["map_test_mse_se"] = m.mean, m.se
+        if "log_likelihood" not in est.idata_.groups():
+            raise ValueError(f"prior {label!r}: the fit holds no pointwise log-likelihood (num_chains x num_samples x "
+                             "n_samples is above its memory limit), so there is no PSIS-LOO; use fewer num_samples.")
         pointwise = loo(est.idata_, pointwise=True)
         k = np.asarray(pointwise.pareto_k)
         bad = np.flatnonzero(k > PARETO_K_THRESHOLD)
