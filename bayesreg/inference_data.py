@@ -51,19 +51,25 @@ def from_draws(posterior: Mapping[str, np.ndarray], *, posterior_predictive: Map
 
 
 def loo(idata, log_likelihood: Mapping[str, np.ndarray] | None = None, *, pointwise: bool = False,
-        dims: Mapping[str, Sequence[str]] | None = None, **kwargs):
-    """ArviZ's PSIS-LOO (``ELPDData``) of ``idata``.
+        dims: Mapping[str, Sequence[str]] | None = None, pareto_warning: bool = True, **kwargs):
+    """ArviZ's PSIS-LOO (``ELPDData``) of ``idata``: elpd_loo, se, p_loo and, with
+    ``pointwise``, the Pareto k of every observation.
 
     ``log_likelihood`` (a dict of (chain, draw, n) arrays) is used as the pointwise group
     when ``idata`` has none (too large to keep with the fit): the rest of ``idata`` is shared,
-    not copied. Other keyword arguments go to ``arviz.loo`` (``reff``, ``scale``, ``var_name``).
+    not copied. ``pareto_warning=False`` silences ArviZ's Pareto k warning for callers that
+    report the observations themselves. Other keyword arguments go to ``arviz.loo`` (``reff``,
+    ``scale``, ``var_name``).
     """
     az = arviz()
     if log_likelihood is not None:
         group = az.from_dict(log_likelihood=dict(log_likelihood), dims=dims).log_likelihood
         idata = az.InferenceData(**{name: idata[name] for name in idata.groups() if name != "log_likelihood"},
                                  log_likelihood=group)
-    return az.loo(idata, pointwise=pointwise, **kwargs)
+    with warnings.catch_warnings():
+        if not pareto_warning:
+            warnings.filterwarnings("ignore", message=r".*[Pp]areto", category=UserWarning)
+        return az.loo(idata, pointwise=pointwise, **kwargs)
 
 
 def summary_stats(idata, var_names: Sequence[str] | None = None, *, hdi_prob: float = 0.94,
@@ -74,6 +80,16 @@ def summary_stats(idata, var_names: Sequence[str] | None = None, *, hdi_prob: fl
     """
     return arviz().summary(idata, var_names=var_names, hdi_prob=hdi_prob, kind="stats",
                            stat_funcs=dict(stat_funcs) if stat_funcs else None, extend=True, round_to="none")
+
+
+def compare(idatas: Mapping[str, Any], *, method: str = "stacking"):
+    """ArviZ's ``az.compare`` of several fits by PSIS-LOO: elpd_loo, p_loo, elpd_diff, weight
+    (stacking by default), se, dse, warning; one row per fit, best first."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*[Pp]areto", category=UserWarning)
+        # ArviZ 0.2x sorts with inplace=True, which pandas 3.1 deprecates; nothing for our users to act on
+        warnings.filterwarnings("ignore", message=r"The inplace keyword")
+        return arviz().compare(dict(idatas), ic="loo", method=method)
 
 
 def write_netcdf(idata, path: str | os.PathLike[str]) -> None:

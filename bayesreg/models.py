@@ -63,9 +63,45 @@ class Jeffreys(dist.ImproperUniform):
         return jnp.ones(sample_shape)
 
 
-def _coefficients(n_features, *, loc, tau, sigma, prior, sigma_prior, tau_prior, scale_by_sigma):
+SHRINKAGE = ("horseshoe", "regularized_horseshoe", "r2d2")
+
+
+def _shrinkage_coefficients(n_features, *, loc, sigma, prior, shrinkage, x_sq, scale_by_sigma):
+    """w = loc + z * scale with z ~ N(0, I): the non-centred shrinkage priors.
+
+    ``shrinkage`` holds the prior's numbers (see ``params`` of the prior objects in
+    :mod:`bayesreg.priors`): horseshoe [scale of tau]; regularised horseshoe [tau0 / sigma,
+    slab_scale, slab_df] (Piironen & Vehtari 2017, App. C.1); R2D2 [mean R^2, precision,
+    Dirichlet concentration] with ``x_sq`` the mean squares of the columns of X. Scales are
+    sampled on the log scale by NUTS, where a change of scale is a shift: only w needs the
+    non-centred form.
+    """
+    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([n_features]).to_event(1))
+    if prior == "r2d2":
+        mean_r2, precision, concentration = shrinkage[0], shrinkage[1], shrinkage[2]
+        r2 = numpyro.sample("r2", dist.Beta(mean_r2 * precision, (1.0 - mean_r2) * precision))
+        phi = numpyro.sample("phi", dist.Dirichlet(jnp.full(n_features, concentration)))
+        scale = sigma * jnp.sqrt(r2 / (1.0 - r2) * phi / x_sq)
+    else:
+        lam = numpyro.sample("lambda", dist.HalfCauchy(jnp.ones(n_features)).to_event(1))
+        if prior == "horseshoe":
+            tau = numpyro.sample("tau", dist.HalfCauchy(shrinkage[0]))
+            scale = tau * lam * (sigma if scale_by_sigma else 1.0)
+        else:  # regularised horseshoe: tau0 = p0 / (p - p0) * sigma / sqrt(n)
+            tau = numpyro.sample("tau", dist.HalfCauchy(shrinkage[0] * sigma))
+            slab_scale, slab_df = shrinkage[1], shrinkage[2]
+            c2 = numpyro.sample("c2", dist.InverseGamma(0.5 * slab_df, 0.5 * slab_df * slab_scale**2))
+            scale = tau * jnp.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+    return numpyro.deterministic("w", loc + z * scale)
+
+
+def _coefficients(n_features, *, loc, tau, sigma, prior, sigma_prior, tau_prior, scale_by_sigma,
+                  shrinkage=None, x_sq=None):
     """The prior part of both regression models: sigma, tau and w; returns (w, sigma)."""
     sigma = _scale_site("sigma", sigma, sigma_prior)
+    if prior in SHRINKAGE:  # tau is the shrinkage prior's own (sampled) global scale
+        return _shrinkage_coefficients(n_features, loc=loc, sigma=sigma, prior=prior, shrinkage=shrinkage,
+                                       x_sq=x_sq, scale_by_sigma=scale_by_sigma), sigma
     tau = _scale_site("tau", tau, tau_prior)
     scale = sigma * tau if scale_by_sigma else tau
     family = dist.Laplace if prior == "laplace" else dist.Normal
@@ -84,8 +120,11 @@ def linear_regression(
     tau_prior=None,
     scale_by_sigma=False,
     centered=False,
+    shrinkage=None,
+    x_sq=None,
 ):
-    """y = X w + eps, eps ~ N(0, sigma^2); w_j ~ Laplace(loc_j, tau) or Normal(loc_j, tau).
+    """y = X w + eps, eps ~ N(0, sigma^2); w_j ~ Laplace(loc_j, tau) or Normal(loc_j, tau),
+    or a shrinkage prior (``prior`` in :data:`SHRINKAGE`, numbers in ``shrinkage``; tau unused).
 
     ``sigma_prior``/``tau_prior`` name a prior family ("halfnormal", "halfcauchy"); then
     ``sigma``/``tau`` are that prior's scale and the parameter is sampled. With
@@ -96,7 +135,7 @@ def linear_regression(
     """
     n_samples, n_features = X.shape
     w, sigma = _coefficients(n_features, loc=loc, tau=tau, sigma=sigma, prior=prior, sigma_prior=sigma_prior,
-                             tau_prior=tau_prior, scale_by_sigma=scale_by_sigma)
+                             tau_prior=tau_prior, scale_by_sigma=scale_by_sigma, shrinkage=shrinkage, x_sq=x_sq)
     if centered and sigma_prior is not None:
         numpyro.factor("intercept_integral", jnp.log(sigma))
     with numpyro.plate("data", n_samples):
@@ -117,6 +156,8 @@ def linear_regression_gram(
     tau_prior=None,
     scale_by_sigma=False,
     centered=False,
+    shrinkage=None,
+    x_sq=None,
 ):
     """The same posterior as :func:`linear_regression`, from sufficient statistics.
 
@@ -127,7 +168,7 @@ def linear_regression_gram(
     are computed from the draws afterwards.
     """
     w, sigma = _coefficients(c.shape[0], loc=loc, tau=tau, sigma=sigma, prior=prior, sigma_prior=sigma_prior,
-                             tau_prior=tau_prior, scale_by_sigma=scale_by_sigma)
+                             tau_prior=tau_prior, scale_by_sigma=scale_by_sigma, shrinkage=shrinkage, x_sq=x_sq)
     rss = yy - 2.0 * w @ c + w @ G @ w
     n_eff = n - 1 if (centered and sigma_prior is not None) else n
     numpyro.factor("likelihood", -n_eff * jnp.log(sigma) - rss / (2.0 * sigma**2))

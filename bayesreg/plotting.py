@@ -282,3 +282,64 @@ def plot_calibration(result, *, quantities=None, title: str | None = None):
     fig.suptitle(title or f"SBC: {result.case.label} ({result.n_sims} simulations) {verdict}", fontsize="medium")
     fig.tight_layout()
     return fig
+
+
+def plot_prior_comparison(table, *, axes=None, title: str | None = None):
+    """Left: PSIS-LOO elpd of each prior with its SE (and, from the second, the paired
+    difference's SE); right: held-out test MSE of the posterior mean and of the MAP where
+    there is one, with 95% intervals. ``table`` is :func:`bayesreg.compare_priors`'s table."""
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(11, 0.5 * len(table) + 2))
+    ax1, ax2 = axes
+    rows = np.arange(len(table))
+    ax1.errorbar(table["elpd_loo"], rows, xerr=table["elpd_se"], fmt="o", color="C0", capsize=3, label="elpd_loo ± SE")
+    best = table["elpd_loo"].iloc[0]
+    ax1.errorbar(best - table["elpd_diff"].iloc[1:], rows[1:] + 0.15, xerr=table["elpd_diff_se"].iloc[1:], fmt="^",
+                 color="C1", capsize=3, label="difference to best ± SE")
+    ax1.set_yticks(rows, [f"{p}\n(weight {w:.2f})" for p, w in zip(table.index, table["weight"], strict=True)])
+    ax1.invert_yaxis()
+    ax1.set_xlabel("elpd (PSIS-LOO, higher is better)")
+    ax1.legend(fontsize="small")
+    ax2.errorbar(table["test_mse"], rows, xerr=1.96 * table["test_mse_se"], fmt="o", color="C0", capsize=3,
+                 label="posterior mean")
+    has_map = table["map_test_mse"].notna().to_numpy()
+    if has_map.any():
+        ax2.errorbar(table["map_test_mse"][has_map], rows[has_map] + 0.15,
+                     xerr=1.96 * table["map_test_mse_se"][has_map], fmt="s", color="C2", capsize=3, label="MAP")
+    ax2.set_yticks(rows, list(table.index))
+    ax2.invert_yaxis()
+    ax2.set_xlabel("held-out test MSE (95% intervals)")
+    ax2.legend(fontsize="small")
+    if title:
+        ax1.figure.suptitle(title)
+    return axes
+
+
+def plot_prior_predictive(y_draws: ArrayLike, y: ArrayLike, *, centered: bool = False, num_draws: int = 50,
+                          ax=None):
+    """Histograms of prior predictive draws of y (thin lines, up to ``num_draws`` of them)
+    against the observed y (thick), as ArviZ's ``plot_ppc`` does for the posterior.
+
+    ``centered``: the draws are of y - mean(y) (a model with an intercept, see
+    ``BayesianLinearRegression.sample_prior_predictive``), so y is centred too.
+    """
+    y_draws, y = np.asarray(y_draws, dtype=float), np.asarray(y, dtype=float).ravel()
+    if y_draws.ndim != 2 or y_draws.shape[1] != y.size:
+        raise ValueError(f"y_draws must have shape (num_draws, {y.size}); got {y_draws.shape}.")
+    if centered:
+        y = y - y.mean()
+    ax = _axes(ax, figsize=(7, 4))
+    shown = y_draws[: max(1, int(num_draws))]
+    lo, hi = np.quantile(np.concatenate([shown.ravel(), y]), [0.005, 0.995])
+    bins = np.linspace(min(lo, y.min()), max(hi, y.max()), 60)
+    for i, draw in enumerate(shown):
+        ax.hist(draw, bins=bins, density=True, histtype="step", color="C0", alpha=0.25, lw=0.8,
+                label="prior predictive draws" if i == 0 else None)
+    ax.hist(y, bins=bins, density=True, histtype="step", color="k", lw=2.0,
+            label="observed y" + (" - mean(y)" if centered else ""))
+    ax.set_xlabel("y - mean(y)" if centered else "y")
+    ax.set_ylabel("density")
+    ax.legend(fontsize="small")
+    return ax

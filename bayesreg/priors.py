@@ -1,7 +1,10 @@
-"""Priors for scale parameters (sigma, tau), given to an estimator instead of a number.
+"""Prior objects: priors for scale parameters (sigma, tau), given to an estimator instead of
+a number, and the shrinkage priors on the coefficients.
 
 ``BayesianLinearRegression(sigma=HalfNormal(10.0), tau=HalfCauchy(1.0))`` samples sigma
-and tau; a plain positive number keeps them fixed.
+and tau; a plain positive number keeps them fixed. ``prior=Horseshoe(scale=0.1)``,
+``RegularizedHorseshoe(p0=5)`` or ``R2D2(mean_r2=0.3)`` (or their names, for the defaults)
+replace the Laplace / Normal prior on w by a hierarchical shrinkage prior.
 """
 
 from __future__ import annotations
@@ -130,8 +133,123 @@ def split_scale(value, name: str):
     return None, check_positive(value, name)
 
 
+# ------------------------------------------------------------------ shrinkage priors on w
+@dataclass(frozen=True)
+class Horseshoe:
+    """The horseshoe (Carvalho, Polson & Scott 2010): w_j = loc_j + z_j lambda_j tau.
+
+    z_j ~ N(0, 1) (non-centred), local scales lambda_j ~ HalfCauchy(1), global scale
+    tau ~ HalfCauchy(scale); with ``scale_by_sigma`` the scale of w_j is also multiplied by
+    sigma. ``scale`` is the prior scale of tau, in the units of w (brms's ``scale_global``).
+    """
+
+    scale: float = 1.0
+    family = "horseshoe"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scale", check_positive(self.scale, "Horseshoe.scale"))
+
+    def params(self, n_samples: int, n_features: int):
+        import numpy as np
+
+        return np.array([self.scale])
+
+    def to_json(self) -> dict:
+        return {"family": self.family, "scale": self.scale}
+
+
+@dataclass(frozen=True)
+class RegularizedHorseshoe:
+    """The regularised horseshoe of Piironen & Vehtari (2017), non-centred (their App. C).
+
+    w_j = loc_j + z_j tau lambda~_j, lambda~_j^2 = c^2 lambda_j^2 / (c^2 + tau^2 lambda_j^2),
+    lambda_j ~ HalfCauchy(1), tau ~ HalfCauchy(tau0) and c^2 ~ InvGamma(slab_df / 2,
+    slab_df slab_scale^2 / 2): far from zero the coefficients meet a Student-t slab of scale
+    ``slab_scale`` instead of the horseshoe's flat tails. tau0 = p0 / (p - p0) * sigma / sqrt(n)
+    from ``p0``, the prior guess of the number of nonzero coefficients (sigma the sampled or
+    fixed noise sd, n the number of observations, p of features). ``p0=None`` takes p0 = p / 2,
+    i.e. tau0 = sigma / sqrt(n).
+    """
+
+    p0: float | None = None
+    slab_scale: float = 2.0
+    slab_df: float = 4.0
+    family = "regularized_horseshoe"
+
+    def __post_init__(self) -> None:
+        if self.p0 is not None:
+            object.__setattr__(self, "p0", check_positive(self.p0, "RegularizedHorseshoe.p0"))
+        object.__setattr__(self, "slab_scale", check_positive(self.slab_scale, "RegularizedHorseshoe.slab_scale"))
+        object.__setattr__(self, "slab_df", check_positive(self.slab_df, "RegularizedHorseshoe.slab_df"))
+
+    def params(self, n_samples: int, n_features: int):
+        """[tau0 / sigma, slab_scale, slab_df]: the model multiplies the first by sigma."""
+        import numpy as np
+
+        p0 = n_features / 2 if self.p0 is None else self.p0
+        if not p0 < n_features:
+            raise ValueError(f"RegularizedHorseshoe.p0 must be less than the number of features "
+                             f"({n_features}); got {p0:g}.")
+        return np.array([p0 / (n_features - p0) / np.sqrt(n_samples), self.slab_scale, self.slab_df])
+
+    def to_json(self) -> dict:
+        return {"family": self.family, "p0": self.p0, "slab_scale": self.slab_scale, "slab_df": self.slab_df}
+
+
+@dataclass(frozen=True)
+class R2D2:
+    """The R2D2 prior (Zhang, Naughton, Bondell & Reich 2022), with Normal components as in brms.
+
+    R^2 ~ Beta(mean_r2 * precision, (1 - mean_r2) * precision) is the prior on the share of
+    the variance of y explained by X w; W = R^2 / (1 - R^2) is split over the coefficients
+    by phi ~ Dirichlet(concentration, ..., concentration), and w_j = loc_j + z_j sigma
+    sqrt(phi_j W / v_j) with z_j ~ N(0, 1) and v_j the mean square of column j (of the
+    centred X with an intercept), so that var(x'w) / sigma^2 = W a priori whatever the units of X.
+    The defaults (0.5, 2, 0.5) are brms's: R^2 uniform on (0, 1).
+    """
+
+    mean_r2: float = 0.5
+    precision: float = 2.0
+    concentration: float = 0.5
+    family = "r2d2"
+
+    def __post_init__(self) -> None:
+        if not 0.0 < float(self.mean_r2) < 1.0:
+            raise ValueError(f"R2D2.mean_r2 must be in (0, 1); got {self.mean_r2!r}.")
+        object.__setattr__(self, "mean_r2", float(self.mean_r2))
+        object.__setattr__(self, "precision", check_positive(self.precision, "R2D2.precision"))
+        object.__setattr__(self, "concentration", check_positive(self.concentration, "R2D2.concentration"))
+
+    def params(self, n_samples: int, n_features: int):
+        import numpy as np
+
+        return np.array([self.mean_r2, self.precision, self.concentration])
+
+    def to_json(self) -> dict:
+        return {"family": self.family, "mean_r2": self.mean_r2, "precision": self.precision,
+                "concentration": self.concentration}
+
+
+SHRINKAGE_PRIORS = {"horseshoe": Horseshoe, "regularized_horseshoe": RegularizedHorseshoe, "r2d2": R2D2}
+COEFFICIENT_PRIORS = ("laplace", "normal", *SHRINKAGE_PRIORS)
+
+
+def split_coef_prior(value):
+    """(family name, prior object or None) of an estimator's ``prior`` argument: a name from
+    :data:`COEFFICIENT_PRIORS` (shrinkage priors with their defaults) or a shrinkage prior object."""
+    if isinstance(value, Horseshoe | RegularizedHorseshoe | R2D2):
+        return value.family, value
+    if not isinstance(value, str) or value not in COEFFICIENT_PRIORS:
+        raise ValueError(f"prior must be one of {COEFFICIENT_PRIORS} or a Horseshoe, RegularizedHorseshoe or "
+                         f"R2D2 object; got {value!r}.")
+    cls = SHRINKAGE_PRIORS.get(value)
+    return value, (cls() if cls is not None else None)
+
+
 def prior_from_json(obj):
     """Inverse of :func:`prior_to_json`."""
+    if isinstance(obj, dict) and obj.get("family") in SHRINKAGE_PRIORS:
+        return SHRINKAGE_PRIORS[obj["family"]](**{k: v for k, v in obj.items() if k != "family"})
     if isinstance(obj, dict):
         family = obj.get("family")
         if family not in PRIOR_FAMILIES:
@@ -145,6 +263,8 @@ def prior_from_json(obj):
 
 
 def prior_to_json(value):
+    if isinstance(value, Horseshoe | RegularizedHorseshoe | R2D2):
+        return value.to_json()
     if isinstance(value, InverseGamma | LassoLambda):
         return {"family": value.family, "concentration": value.concentration, "rate": value.rate}
     if isinstance(value, Jeffreys):

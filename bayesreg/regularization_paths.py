@@ -70,6 +70,9 @@ def regularization_path(
     default to a DataFrame's columns, and name the coefficients in convergence messages."""
     if feature_names is None and hasattr(X, "columns"):
         feature_names = list(X.columns)
+    if prior not in ("laplace", "normal"):
+        raise ValueError(f"prior must be 'laplace' or 'normal' for a regularisation path over tau; got {prior!r} "
+                         "(a shrinkage prior samples its own global scale, so there is no tau to vary).")
     X, y = check_X_y(X, y)
     taus = np.sort(np.asarray([check_positive(t, "taus") for t in taus], dtype=float))[::-1]
     if taus.size == 0:

@@ -43,3 +43,28 @@ def assert_posterior_matches(draws: ArrayLike, mean: float, sd: float, *, z: flo
     assert_within_mcse(draws, mean, z=z, min_ess=min_ess, label="mean")
     sq = (np.asarray(draws, dtype=np.float64) - mean) ** 2
     assert_within_mcse(sq, sd**2, z=z, min_ess=min_ess, label="variance")
+
+
+def assert_same_mean(draws_a: ArrayLike, draws_b: ArrayLike, *, z: float = 4.0, min_ess: float = 400.0,
+                     label: str = "mean") -> None:
+    """Two independent samplers agree: |mean_a - mean_b| <= z * sqrt(MCSE_a^2 + MCSE_b^2).
+
+    Both ``draws`` have shape (chain, draw); each MCSE is ArviZ's (as in :func:`assert_within_mcse`),
+    and each ESS must reach ``min_ess``.
+    """
+    from .diagnostics import rank_diagnostics
+
+    stats = []
+    for name, draws in (("a", draws_a), ("b", draws_b)):
+        draws = np.asarray(draws, dtype=np.float64)
+        draws = draws[None, :] if draws.ndim == 1 else draws
+        d = rank_diagnostics(draws[..., None])
+        ess, mcse = float(d["ess_mean"][0]), float(d["mcse_mean"][0])
+        if not ess >= min_ess:
+            raise AssertionError(f"{label}: ESS of {name} = {ess:.0f} < {min_ess:.0f}: too few effective draws")
+        stats.append((float(draws.mean()), mcse, ess))
+    (mean_a, mcse_a, ess_a), (mean_b, mcse_b, ess_b) = stats
+    tol = z * float(np.hypot(mcse_a, mcse_b))
+    if not abs(mean_a - mean_b) <= tol:
+        raise AssertionError(f"{label}: |{mean_a:.6g} - {mean_b:.6g}| = {abs(mean_a - mean_b):.3g} > {z} x "
+                             f"combined MCSE ({tol / z:.3g}); ESS {ess_a:.0f} and {ess_b:.0f}")

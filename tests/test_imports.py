@@ -28,7 +28,7 @@ LAYERS = [
     # persistence sits with the estimators, not above them: the estimator's public ``.save`` calls it, so it
     # reads the fitted attributes by name and is handed the class to rebuild, and imports no estimator
     {"estimators", "persistence"},
-    {"regularization_paths", "evaluation", "plotting", "predictive"},
+    {"regularization_paths", "evaluation", "plotting", "predictive", "model_comparison"},
     {"studies"},
     {"cli"},
 ]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..io import write_json
+from ..priors import COEFFICIENT_PRIORS
 
 
 def _number(text: str, kind, ok, requirement: str):
@@ -149,6 +150,19 @@ PROGRESS_HELP = ("progress bar on stderr (if not given: only in a terminal or no
                  "log files or CI)")
 
 
+def coefficient_prior(args: argparse.Namespace):
+    """The estimator's ``prior`` from ``--prior`` and the shrinkage priors' options."""
+    from ..priors import R2D2, Horseshoe, RegularizedHorseshoe
+
+    if args.prior == "horseshoe":
+        return Horseshoe(scale=args.hs_scale)
+    if args.prior == "regularized_horseshoe":
+        return RegularizedHorseshoe(p0=args.p0, slab_scale=args.slab_scale, slab_df=args.slab_df)
+    if args.prior == "r2d2":
+        return R2D2(mean_r2=args.mean_r2, precision=args.r2_precision)
+    return args.prior
+
+
 def add_regression_options(p: argparse.ArgumentParser, *, sigma_auto: bool = False) -> None:
     """The data and model options of the linear-regression commands (``fit`` and ``path``).
 
@@ -157,8 +171,18 @@ def add_regression_options(p: argparse.ArgumentParser, *, sigma_auto: bool = Fal
     p.add_argument("--data", required=True, metavar="diabetes|FILE.csv",
                    help="'diabetes' (bundled with scikit-learn) or a CSV with a header row")
     p.add_argument("--target", metavar="COLUMN", help="target column of a CSV (if not given: the last column)")
-    p.add_argument("--prior", choices=("laplace", "normal"), default="laplace",
-                   help="prior on the coefficients: Laplace (Bayesian lasso) or Normal (ridge)")
+    p.add_argument("--prior", choices=COEFFICIENT_PRIORS, default="laplace",
+                   help="prior on w: Laplace (Bayesian lasso), Normal (ridge); horseshoe, regularized_horseshoe "
+                        "and r2d2 sample their own global scale (--tau unused) and need --method nuts")
+    p.add_argument("--p0", type=positive_float, metavar="P0",
+                   help="regularized_horseshoe: prior guess of the number of nonzero coefficients (tau0 = "
+                        "p0 / (p - p0) * sigma / sqrt(n); if not given: p / 2)")
+    p.add_argument("--slab-scale", type=positive_float, default=2.0, help="regularized_horseshoe: slab scale")
+    p.add_argument("--slab-df", type=positive_float, default=4.0, help="regularized_horseshoe: slab degrees of freedom")
+    p.add_argument("--hs-scale", type=positive_float, default=1.0,
+                   help="horseshoe: scale of the HalfCauchy prior on its global scale tau")
+    p.add_argument("--mean-r2", type=fraction, default=0.5, help="r2d2: prior mean of R^2")
+    p.add_argument("--r2-precision", type=positive_float, default=2.0, help="r2d2: prior precision of R^2")
     if sigma_auto:
         p.add_argument("--sigma", type=scale_auto_or_ols, default="auto", metavar="S|auto|ols",
                        help="noise sd: 'auto' samples it with prior HalfNormal(sd(y)); a number "

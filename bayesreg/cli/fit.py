@@ -10,6 +10,7 @@ from ._common import (
     add_nuts_options,
     add_output_options,
     add_regression_options,
+    coefficient_prior,
     finish,
     load_data,
     noise_sd,
@@ -45,8 +46,9 @@ def register(sub) -> None:
                         "(1,1.78: Park & Casella's choice for diabetes)")
     p.add_argument("--scale-by-sigma", action="store_true",
                    help="w_j | sigma ~ Laplace(loc_j, sigma * tau) (Park & Casella)")
-    p.add_argument("--method", type=_methods, default=["nuts", "map"], metavar="M[,M]",
-                   help="nuts, gibbs, map, exact, or several comma-separated")
+    p.add_argument("--method", type=_methods, default=None, metavar="M[,M]",
+                   help="nuts, gibbs, map, exact, or several comma-separated (if not given: nuts,map; nuts for "
+                        "the shrinkage priors)")
     p.add_argument("--save", metavar="DIR", type=output_dir,
                    help="save the fitted model (NUTS if run, else the first) to DIR")
     add_nuts_options(p, num_chains=2, dense_mass=True)
@@ -67,9 +69,12 @@ def run_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..estimators.linear_regression import SAMPLERS, BayesianLinearRegression
-    from ..priors import HalfCauchy, HalfNormal, InverseGamma, Jeffreys, LassoLambda
+    from ..priors import SHRINKAGE_PRIORS, HalfCauchy, HalfNormal, InverseGamma, Jeffreys, LassoLambda
     from ..tables import format_table
 
+    prior = coefficient_prior(args)
+    if args.method is None:
+        args.method = ["nuts"] if args.prior in SHRINKAGE_PRIORS else ["nuts", "map"]
     data = load_data(args)
     from .._validation import check_scales
 
@@ -96,7 +101,7 @@ def run_fit(args: argparse.Namespace) -> int:
     else:
         tau = priors[args.tau_prior](args.tau) if args.tau_prior else args.tau
     estimators = {method: BayesianLinearRegression(
-        prior=args.prior, tau=tau, loc=args.loc, sigma=sigma, fit_intercept=args.fit_intercept,
+        prior=prior, tau=tau, loc=args.loc, sigma=sigma, fit_intercept=args.fit_intercept,
         method=method, scale_by_sigma=args.scale_by_sigma, num_warmup=args.num_warmup,
         num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
         target_accept_prob=args.target_accept, dense_mass=args.dense_mass, progress=args.progress,
@@ -106,7 +111,7 @@ def run_fit(args: argparse.Namespace) -> int:
         # combination (e.g. exact with a Laplace prior) is one line, not an error after other fits' output
         est._check_params()
     print(f"data: {data.source}; target {data.target_name}")
-    print(f"model: {args.prior} prior, tau = {tau}, sigma = {sigma}, loc = {args.loc}, "
+    print(f"model: {prior} prior, tau = {tau}, sigma = {sigma}, loc = {args.loc}, "
           f"intercept {'on' if args.fit_intercept else 'off'}\n")
     X = pd.DataFrame(data.X, columns=data.feature_names)
     fits, columns = {}, {}
@@ -131,7 +136,7 @@ def run_fit(args: argparse.Namespace) -> int:
     results = {
         "data": {"source": data.source, "n_samples": int(data.X.shape[0]),
                  "n_features": int(data.X.shape[1]), "target": data.target_name},
-        "model": {"prior": args.prior, "tau": str(tau), "sigma": str(sigma),
+        "model": {"prior": args.prior, "prior_args": str(prior), "tau": str(tau), "sigma": str(sigma),
                   "sigma_value": sigma_value, "fit_intercept": args.fit_intercept},
         "fits": {m: {"coef": dict(zip(data.feature_names, est.coef_, strict=True)),
                      "intercept": est.intercept_, "r2_train": est.score(X, data.y),

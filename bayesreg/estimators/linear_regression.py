@@ -25,10 +25,10 @@ from ..infer.lasso import lasso_map
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts
 from ..infer.optimize import find_map
-from ..priors import HalfNormal, split_scale
+from ..priors import COEFFICIENT_PRIORS, HalfNormal, split_coef_prior, split_scale
 from ..results import MAPEstimate, PosteriorFit
 
-PRIORS = ("laplace", "normal")
+PRIORS = COEFFICIENT_PRIORS  # laplace, normal and the shrinkage priors (bayesreg.priors)
 METHODS = ("nuts", "gibbs", "map", "exact")
 SAMPLERS = ("nuts", "gibbs")  # the methods whose fit holds posterior draws
 AUTO = "auto"
@@ -40,9 +40,13 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    prior : {"laplace", "normal"}, default="laplace"
+    prior : {"laplace", "normal", "horseshoe", "regularized_horseshoe", "r2d2"} or prior object, default="laplace"
         Laplace(loc, tau) on each coefficient (the Bayesian lasso) or Normal(loc, tau^2)
-        (Bayesian ridge).
+        (Bayesian ridge); or a shrinkage prior, by name with its defaults or as
+        :class:`~bayesreg.priors.Horseshoe`, :class:`~bayesreg.priors.RegularizedHorseshoe`
+        or :class:`~bayesreg.priors.R2D2` with its arguments. A shrinkage prior samples its
+        own global scale, so ``tau`` is not used; it needs ``method="nuts"`` (its mode is
+        degenerate at w = loc, so there is no MAP).
     tau : "auto", float, array-like of shape (n_features,) or ScalePrior, default="auto"
         Prior scale of the coefficients. ``"auto"`` scales it to the data as rstanarm's
         autoscale does: tau_j = 2.5 sd(y) / sd(x_j) (2.5 / sd(x_j) with ``scale_by_sigma``,
@@ -52,6 +56,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         :class:`~bayesreg.HalfCauchy` samples it, and :class:`~bayesreg.priors.LassoLambda`
         ``(r, delta)`` puts Park & Casella's lambda^2 = 1/tau^2 ~ Gamma(r, delta) on it
         (draws of tau and lambda are reported).
+        Not used by the shrinkage priors.
     loc : float or array-like of shape (n_features,), default=0.0
         Prior location of the coefficients: what you believe w is near.
     sigma : "auto", float or ScalePrior, default="auto"
@@ -162,7 +167,6 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     def _check_params(self):
         """(sigma family, sigma, tau family, tau) before seeing data: "auto" and a per-feature
         tau are resolved by :meth:`_resolve_scales` at fit time (their value here is None)."""
-        check_option(self.prior, "prior", PRIORS)
         check_option(self.method, "method", METHODS)
         if not isinstance(self.seed, np.random.Generator):  # a Generator is drawn from once, at fit
             check_seed(self.seed)
@@ -179,6 +183,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             tau_family, tau = None, None  # one fixed scale per feature
         else:
             tau_family, tau = split_scale(self.tau, "tau")
+        self._check_shrinkage(tau_family)
         if self.method == "exact" and self.prior == "normal" and _is_auto(self.sigma):
             raise ValueError("method='exact' needs a fixed sigma, but the default sigma='auto' samples it: "
                              "pass a number, e.g. sigma=1.0, or use method='nuts'.")
@@ -213,6 +218,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         y_scale = _sd(y)
         if _is_auto(self.sigma):
             sigma = y_scale
+        if split_coef_prior(self.prior)[1] is not None:  # a shrinkage prior brings its own global scale
+            return sigma, 1.0, None
         if not (_is_auto(self.tau) or np.ndim(self.tau) == 1):
             return sigma, tau, None
         n_features = X.shape[1]
@@ -230,12 +237,18 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     def _resolved_priors(self, sigma, tau, tau_vec, sigma_family, loc) -> dict:
         """``priors_``: what the fit used, with numbers."""
-        family = "Laplace" if self.prior == "laplace" else "Normal"
+        family, shrinkage = split_coef_prior(self.prior)
         scale = "tau_j" if tau_vec is not None else "tau"
         priors = {"intercept": "flat"} if self.fit_intercept else {}
-        priors["w"] = f"{family}(loc_j, {'sigma * ' if self.scale_by_sigma else ''}{scale})"
+        if shrinkage is not None:
+            priors["w"] = f"{shrinkage!r} around loc_j"
+        else:
+            family = "Laplace" if family == "laplace" else "Normal"
+            priors["w"] = f"{family}(loc_j, {'sigma * ' if self.scale_by_sigma else ''}{scale})"
         priors["loc"] = float(loc[0]) if loc.size and np.all(loc == loc[0]) else loc
-        if tau_vec is not None:
+        if shrinkage is not None:
+            priors["tau"] = "sampled by the prior"
+        elif tau_vec is not None:
             priors["tau"] = tau_vec
         else:
             priors["tau"] = self.tau if not isinstance(self.tau, int | float | np.number) else float(tau)
@@ -261,10 +274,27 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             tau_text = f"{np.min(tau):.4g} to {np.max(tau):.4g} over {len(tau)} features"
         else:
             tau_text = f"{tau:g}" if isinstance(tau, float) else repr(tau)
-        parts.append(f"w_j ~ {priors['w']}, loc = {loc_text}, tau = {tau_text}")
+        if isinstance(tau, str):
+            parts.append(f"w_j ~ {priors['w']}, loc = {loc_text}")
+        else:
+            parts.append(f"w_j ~ {priors['w']}, loc = {loc_text}, tau = {tau_text}")
         sigma = priors["sigma"]
         parts.append(f"sigma = {sigma:g}" if isinstance(sigma, float) else f"sigma ~ {sigma!r}")
         return "; ".join(parts)
+
+    def _check_shrinkage(self, tau_family):
+        """Validate ``prior``; the shrinkage priors run on NUTS only and bring their own tau."""
+        family, shrinkage = split_coef_prior(self.prior)
+        if shrinkage is None:
+            return
+        if self.method in ("map", "exact", "gibbs"):
+            why = ("its posterior density is unbounded at w = loc, so the mode is degenerate there"
+                   if self.method == "map" else "there is no closed form or Gibbs sweep for it")
+            raise ValueError(f"method={self.method!r} is not available for prior={family!r}: {why}; "
+                             "use method='nuts'.")
+        if tau_family is not None:
+            raise ValueError(f"tau={self.tau!r}: prior={family!r} samples its own global scale; give its "
+                             "arguments in the prior object instead (e.g. Horseshoe(scale=...)).")
 
     def _w_scale(self, sigma: float, tau: float) -> float:
         """The prior scale of w for fixed sigma and tau: sigma * tau under ``scale_by_sigma``.
@@ -274,11 +304,21 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         """
         return sigma * tau if self.scale_by_sigma else tau
 
-    def _model_kwargs(self, loc, sigma, tau, sigma_family, tau_family):
-        """(static structure, traced hyperparameters) of the NumPyro regression models."""
-        static = dict(prior=self.prior, sigma_prior=sigma_family, tau_prior=tau_family,
+    def _model_kwargs(self, loc, sigma, tau, sigma_family, tau_family, Xc=None):
+        """(static structure, traced hyperparameters) of the NumPyro regression models.
+
+        ``Xc`` (the design the model sees) is needed by the shrinkage priors: the
+        regularised horseshoe's tau0 depends on n and p, R2D2 scales by the columns' mean squares."""
+        family, shrinkage = split_coef_prior(self.prior)
+        static = dict(prior=family, sigma_prior=sigma_family, tau_prior=tau_family,
                       scale_by_sigma=bool(self.scale_by_sigma), centered=bool(self.fit_intercept))
-        return static, dict(loc=loc, sigma=sigma, tau=tau)
+        hyper = dict(loc=loc, sigma=sigma, tau=tau)
+        if shrinkage is not None:
+            hyper["shrinkage"] = shrinkage.params(*Xc.shape)
+            if family == "r2d2":
+                x_sq = np.mean(Xc**2, axis=0)
+                hyper["x_sq"] = np.where(x_sq > 0, x_sq, 1.0)  # a zero column's w is not identified anyway
+        return static, hyper
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: ArrayLike, y: ArrayLike):
@@ -376,11 +416,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                               progress=self.progress)
         else:
             # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
-            static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family)
+            static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family, Xc)
             data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
             draws = run_nuts(models.linear_regression_gram, key_mcmc, data, static=static,
                              settings=settings, progress=self.progress,
-                             desc=f"NUTS {self.prior} regression")
+                             desc=f"NUTS {static['prior']} regression")
         _check_chains_moved(draws.samples["w"], "Gibbs" if self.method == "gibbs" else "NUTS", self.num_warmup)
         samples = dict(draws.samples)
         if tau_vec is not None:
@@ -566,6 +606,44 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                 b = b[:, None]
             return w @ X.T + b + noise * rng.standard_normal((4000, X.shape[0]))
         raise ValueError("sample_predictive needs a posterior: fit with method='nuts', 'gibbs' or 'exact'.")
+
+    def sample_prior_predictive(self, X: ArrayLike, y: ArrayLike | None = None, *, num_samples: int = 500,
+                                seed: int | None = None) -> NDArray[np.float64]:
+        """Draws of y at X from the prior predictive, shape (num_samples, n): what the prior
+        (with ``sigma``, ``tau`` and ``loc``) implies about the data before seeing any y.
+
+        Needs no fit. With ``fit_intercept`` the intercept's flat prior has no draws: X is
+        centred at its column means and the draws are of y - mean(y) (compare them with the
+        centred observations, as :func:`bayesreg.plotting.plot_prior_predictive` does).
+        The default ``sigma="auto"`` and ``tau="auto"`` are scaled by sd(y), as in ``fit``:
+        pass the observed ``y`` for them (it sets only those scales).
+        """
+        import jax
+        from numpyro.infer import Predictive
+
+        from .._validation import check_int
+
+        sigma_family, sigma, tau_family, tau = self._check_params()
+        if "jeffreys" in (sigma_family, tau_family):
+            raise ValueError("sigma=Jeffreys() is improper: there is no prior predictive to draw from; "
+                             "use a proper prior such as InverseGamma or HalfNormal.")
+        num_samples = check_int(num_samples, "num_samples")
+        ensure_setup()
+        X = check_2d(X, "X")
+        Xc = X - X.mean(axis=0) if self.fit_intercept else X
+        loc = self._loc_vector(X.shape[1])
+        tau_auto = _is_auto(self.tau) and split_coef_prior(self.prior)[1] is None  # shrinkage priors: no tau
+        if _is_auto(self.sigma) or tau_auto or np.ndim(self.tau) == 1:
+            if y is None and (_is_auto(self.sigma) or tau_auto):
+                raise ValueError("sigma='auto' and tau='auto' are scaled by sd(y): pass the observed y, or give "
+                                 "sigma and tau as numbers or priors.")
+            sigma, tau, tau_vec = self._resolve_scales(X, check_1d(y, "y") if y is not None else None, sigma, tau)
+            if tau_vec is not None:  # w = tau_j u_j, as in fit
+                Xc, loc = Xc * tau_vec, loc / tau_vec
+        static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family, Xc)
+        key = jax.random.key(self.seed if seed is None else seed)
+        draws = Predictive(models.linear_regression, num_samples=num_samples)(key, Xc, None, **static, **hyper)
+        return np.asarray(draws["y"])
 
     # ------------------------------------------------------------------ reporting
     def coef_table(self, level: float = 0.95):

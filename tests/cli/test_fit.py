@@ -103,3 +103,17 @@ def test_fit_park_casella_priors(tmp_path, capsys):
     assert main(["fit", "--data", "diabetes", "--tau-prior", "lasso-lambda", "--lambda-gamma", "1",
                  "--method", "map"]) == 2
     assert "--lambda-gamma must be two numbers R,DELTA" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")  # 200 draws: only the plumbing is checked
+def test_fit_regularized_horseshoe_saves_its_prior(tmp_path, capsys):
+    code = main(["fit", "--data", "diabetes", "--prior", "regularized_horseshoe", "--p0", "3", "--slab-scale", "500",
+                 "--sigma-prior", "halfnormal", "--sigma", "100", "--num-warmup", "200", "--num-samples", "200",
+                 "--num-chains", "1", "--no-progress", "--save", str(tmp_path / "rhs"),
+                 "--json", str(tmp_path / "r.json")])
+    assert code == 0
+    assert "RegularizedHorseshoe(p0=3.0, slab_scale=500.0, slab_df=4.0) prior" in capsys.readouterr().out
+    assert set(json.loads((tmp_path / "r.json").read_text())["fits"]) == {"nuts"}  # no MAP for it
+    loaded = bayesreg.load(tmp_path / "rhs")
+    assert loaded.prior == bayesreg.RegularizedHorseshoe(p0=3, slab_scale=500.0)
+    assert {"tau", "c2", "lambda", "z"} <= set(loaded.fit_result_.posterior)

@@ -72,7 +72,7 @@ def test_bad_data_gives_clear_errors(X, y, message):
         (dict(tau=0.0), "tau must be a finite number > 0"),
         (dict(sigma=-1.0), "sigma must be a finite number > 0"),
         (dict(loc=[1.0, 2.0, 3.0]), r"loc must be a scalar or have one entry per feature \(2\); got shape \(3,\)"),
-        (dict(prior="horseshoe"), "prior must be one of"),
+        (dict(prior="spike_and_slab"), "prior must be one of"),
         (dict(method="vi"), "method must be one of"),
         (dict(method="exact"), "method='exact' needs prior='normal'"),
         (dict(method="exact", prior="normal", sigma=HalfNormal(1.0)), "method='exact' needs"),

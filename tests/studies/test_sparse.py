@@ -1,0 +1,58 @@
+"""The sparse shrinkage study: horseshoe-type priors against the Laplace prior (n = 100, p = 200, 5 nonzero)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayesreg.studies.sparse import run_study, simulate_sparse, summarize
+
+
+def test_simulated_replicates_are_sparse_and_seeded():
+    a = simulate_sparse(30, 12, 3, 4, coef_scale=2.0, sigma=1.0, n_test=10, rng=np.random.default_rng(5))
+    b = simulate_sparse(30, 12, 3, 4, coef_scale=2.0, sigma=1.0, n_test=10, rng=np.random.default_rng(5))
+    assert a["X"].shape == (4, 30, 12) and a["y_test"].shape == (4, 10)
+    assert np.all(a["w"][:, 3:] == 0) and np.all(a["w"][:, :3] != 0)
+    np.testing.assert_array_equal(a["y"], b["y"])
+
+
+def test_summary_pairs_each_prior_with_the_laplace_prior():
+    per_rep = pd.DataFrame({
+        "prior": ["laplace"] * 3 + ["horseshoe"] * 3, "replicate": [0, 1, 2] * 2,
+        "sqerr": [1.0, 2.0, 3.0, 0.5, 1.0, 2.0], "test_mse": [1.0] * 6, "divergences": [0] * 6, "max_rhat": [1.0] * 6})
+    row = summarize(per_rep).set_index("prior").loc["horseshoe"]
+    assert row["sqerr_minus_laplace"] == pytest.approx(-2.5 / 3)
+    assert row["diff_low"] < row["sqerr_minus_laplace"] < row["diff_high"]
+
+
+def test_run_study_checks_arguments_first():
+    with pytest.raises(ValueError, match="prior must be one of"):
+        run_study(("horseshoe", "spike"), replicates=2)
+    with pytest.raises(ValueError, match="n_nonzero"):
+        run_study(("horseshoe",), p=3, n_nonzero=5, replicates=2)
+
+
+@pytest.fixture(scope="module")
+def sparse_study():
+    """Issue 16's study: 20 replicates of n = 100, p = 200, 5 nonzero, target_accept_prob = 0.95, 2 chains x
+    (500 warmup + 500 draws), seed 0. Measured once (README table): error 0.171 (RHS), 0.196 (horseshoe),
+    1.112 (Laplace); divergences 6 in 4 replicates (RHS), 448 in 20 (horseshoe), 0 (Laplace)."""
+    _, summary = run_study(("regularized_horseshoe", "horseshoe", "laplace"), n=100, p=200, n_nonzero=5,
+                           replicates=20, num_warmup=500, num_samples=500, target_accept_prob=0.95)
+    return summary.set_index("prior")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prior", ["regularized_horseshoe", "horseshoe"])
+def test_horseshoe_estimates_sparse_coefficients_better_than_laplace(sparse_study, prior):
+    assert sparse_study.loc[prior, "diff_high"] < 0  # 95% interval of the paired difference below 0
+    assert sparse_study.loc["laplace", "divergences"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="not met: the regularised horseshoe diverges in 4 of 20 replicates (6 transitions; 19 in "
+                          "10 with 1000 + 1000), the plain horseshoe in all 20 (448)", strict=False)
+@pytest.mark.parametrize("prior", ["regularized_horseshoe", "horseshoe"])
+def test_horseshoe_samples_the_sparse_problem_without_divergences(sparse_study, prior):
+    assert sparse_study.loc[prior, "divergences"] == 0
