@@ -78,7 +78,7 @@ def posterior_expected_test_mse(w_draws: ArrayLike, w_hat: ArrayLike, *, sigma=1
     return Estimate(float(per_draw.mean()), mcse_of_mean(per_draw))
 
 
-def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplace", tau=1.0, sigma=1.0,
+def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplace", tau="auto", sigma="ols",
                        loc=0.0, fit_intercept: bool = True, num_warmup: int = 1000, num_samples: int = 1000,
                        num_chains: int = 2, seed: int = 0, progress: bool | None = None, feature_names=None):
     """Fit the MAP and NUTS once each; compare point estimates on a held-out set.
@@ -89,6 +89,10 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
     from the centred training inputs) and the number of exact zeros. ``fits`` holds the
     two fitted estimators; with ``feature_names`` they are fitted on DataFrames with those columns,
     so their coefficient tables and convergence messages name the features (``w[bmi]``).
+
+    ``tau="auto"`` is the estimator's default (2.5 sd(y) / sd(x_j) per feature); ``sigma="ols"``
+    fixes sigma at the OLS residual sd of the training rows, so that the MAP is the exact
+    (weighted) lasso or ridge solution, as ``bayesreg compare`` does.
     """
     from .estimators.linear_regression import BayesianLinearRegression
 
@@ -105,6 +109,10 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
         if len(feature_names) != X_train.shape[1]:
             raise ValueError(f"feature_names has {len(feature_names)} names but X_train {X_train.shape[1]} columns.")
         frame_train, frame_test = (pd.DataFrame(X, columns=feature_names) for X in (X_train, X_test))
+    if isinstance(sigma, str) and sigma == "ols":
+        from .datasets import ols_residual_sd
+
+        sigma = ols_residual_sd(X_train, y_train, fit_intercept=fit_intercept)
     common = dict(prior=prior, tau=tau, sigma=sigma, loc=loc, fit_intercept=fit_intercept)
     map_fit = BayesianLinearRegression(method="map", **common).fit(frame_train, y_train)
     nuts = BayesianLinearRegression(method="nuts", num_warmup=num_warmup, num_samples=num_samples,

@@ -55,7 +55,7 @@ def regularization_path(
     taus: Sequence[float],
     *,
     prior: str = "laplace",
-    sigma: float = 1.0,
+    sigma: float | str = "ols",
     loc: float | ArrayLike = 0.0,
     fit_intercept: bool = False,
     posterior: bool = True,
@@ -67,7 +67,9 @@ def regularization_path(
     feature_names: Sequence[str] | None = None,
 ) -> RegularizationPath:
     """MAP and (optionally) NUTS posterior mean of w for each tau in ``taus``; ``feature_names``
-    default to a DataFrame's columns, and name the coefficients in convergence messages."""
+    default to a DataFrame's columns, and name the coefficients in convergence messages.
+    ``sigma`` is fixed (the MAPs are exact lasso or ridge solutions): a number, or ``"ols"``
+    (default, as ``bayesreg path``), the OLS residual sd."""
     if feature_names is None and hasattr(X, "columns"):
         feature_names = list(X.columns)
     if prior not in ("laplace", "normal"):
@@ -77,6 +79,10 @@ def regularization_path(
     taus = np.sort(np.asarray([check_positive(t, "taus") for t in taus], dtype=float))[::-1]
     if taus.size == 0:
         raise ValueError("taus must list at least one prior scale.")
+    if isinstance(sigma, str) and sigma == "ols":
+        from .datasets import ols_residual_sd
+
+        sigma = ols_residual_sd(X, y, fit_intercept=fit_intercept)
     sigma = check_positive(sigma, "sigma")
     seed = check_seed(seed)
     ensure_setup()

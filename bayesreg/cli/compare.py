@@ -11,8 +11,8 @@ from ._common import (
     finish,
     fraction,
     nonnegative_int,
-    positive_float,
     print_convergence,
+    scale_or_auto,
     scale_or_ols,
 )
 
@@ -44,7 +44,9 @@ def register(sub) -> None:
                         "PSIS-LOO (elpd, SE, differences, stacking weights, Pareto k > 0.7 per observation) and the "
                         "test MSE of each posterior mean and MAP; sigma ~ HalfNormal(sd(y)) and, for laplace and "
                         "normal, tau ~ HalfCauchy(sd(y) / mean sd(x)) (--sigma and --tau are not used)")
-    c.add_argument("--tau", type=positive_float, default=1.0, help="prior scale of w")
+    c.add_argument("--tau", type=scale_or_auto, default="auto", metavar="T|auto",
+                   help="prior scale of w: 'auto' is 2.5 sd(y) / sd(x_j) per feature (as bayesreg fit); a number "
+                        "is one fixed scale")
     c.add_argument("--sigma", type=scale_or_ols, default="ols", metavar="S|ols",
                    help="noise sd; 'ols': OLS residual sd on the training split")
     c.add_argument("--test-size", type=fraction, default=0.25, help="fraction of the rows held out")
@@ -78,7 +80,7 @@ def run_compare(args: argparse.Namespace) -> int:
                                      num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
                                      progress=args.progress, feature_names=data.feature_names)
     print(f"data: {data.source}; {len(train)} training and {len(test)} test rows; {args.prior} prior, "
-          f"tau = {args.tau:g}, sigma = {sigma:.4g}\n")
+          f"tau = {args.tau}, sigma = {sigma:.4g}\n")
     print(format_table(table, "Point estimates on held-out data (SE: standard errors; paired differences "
                               "are MSE(row) - MSE(posterior mean))"))
     convergence = fits["nuts"].fit_result_.convergence()
@@ -96,7 +98,7 @@ def run_compare(args: argparse.Namespace) -> int:
         ax.barh(rows, table["test_mse"], xerr=1.96 * table["test_mse_se"], color=[f"C{i}" for i in range(len(rows))])
         ax.set_xlabel("test MSE (95% intervals)")
         ax.invert_yaxis()
-        ax.set_title(f"{data.source}: {args.prior} prior, tau = {args.tau:g}")
+        ax.set_title(f"{data.source}: {args.prior} prior, tau = {args.tau}")
         fig.tight_layout()
         figures["compare"] = fig
     return finish(args, {"data": data.source, "sigma": sigma, "tau": args.tau, "prior": args.prior,
