@@ -9,6 +9,7 @@ means reuse one compiled NUTS sampler, since only tau (an argument) changes.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from . import _progress
 from ._validation import check_positive, check_seed, check_X_y
 from .config import ensure_setup
 from .estimators.linear_regression import BayesianLinearRegression
+from .exceptions import ConvergenceWarning
 from .infer.lasso import lasso_map
 from .likelihood import center
 
@@ -110,7 +112,11 @@ def regularization_path(
             else:
                 maps.append(base.set_params(tau=tau, method="map").fit(X, y).coef_)
             if posterior:
-                est = base.set_params(tau=tau, method="nuts").fit(frame, y)
+                with warnings.catch_warnings():  # said below, once per tau, at the caller's line
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    est = base.set_params(tau=tau, method="nuts").fit(frame, y)
+                for problem in est.fit_result_.convergence_problems():
+                    warnings.warn(f"at tau = {tau:g}: {problem}", ConvergenceWarning, stacklevel=2)
                 convergence.append({"tau": float(tau), **est.fit_result_.convergence()})
                 w = est.fit_result_.draws("w").reshape(-1, X.shape[1])
                 means.append(w.mean(axis=0))
