@@ -18,8 +18,7 @@ iid from the closed-form posterior.
 
 Thinning. Ranks need near-independent draws (autocorrelated draws make the histogram
 U-shaped even when inference is right). Per simulation the chain's bulk ESS is estimated
-(ArviZ's rank-normalised bulk ESS, :func:`bayesreg.diagnostics.rank_diagnostics`, the minimum
-over all ranked quantities), the draws
+(NumPyro's ``effective_sample_size``, the minimum over all ranked quantities), the draws
 are thinned by ``ceil(num_samples / ESS)`` (at most ``num_samples // L``), and the last
 ``L`` thinned draws are ranked. The ESS and thinning used are reported.
 
@@ -51,7 +50,6 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_int, check_option, check_positive, check_seed
-from ..diagnostics import rank_diagnostics
 
 MODELS = ("gaussian_mean", "linear")
 METHODS = ("nuts", "gibbs", "exact")
@@ -419,16 +417,15 @@ def _quantities(case: CalibrationCase, sim: dict, draws: dict, rng: np.random.Ge
 
 
 def _thin(values: dict[str, np.ndarray], num_draws: int):
-    """Per simulation: ESS (bulk, min over quantities), thinning, the last num_draws thinned
-    draws, and R-hat (max over quantities) of the post-warmup draws of the one chain cut in two
-    halves. Both from the package's one implementation, ArviZ's rank-normalised diagnostics."""
+    """Per simulation: ESS (min over quantities), thinning, the last num_draws thinned draws,
+    and split R-hat (max over quantities, on the post-warmup draws of the one chain)."""
+    from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
+
     stacked = np.stack(list(values.values()), axis=-1)             # (sim, S, Q)
-    n_sims, num_samples, n_q = stacked.shape
-    components = np.moveaxis(stacked, 0, 1).reshape(1, num_samples, n_sims * n_q)
-    ess = rank_diagnostics(components, mcse=False)["ess_bulk"].reshape(n_sims, n_q).min(axis=-1)
-    half = num_samples // 2                                         # the chain's two halves as chains
-    halves = components[:, num_samples - 2 * half:].reshape(2, half, n_sims * n_q)
-    rhat = rank_diagnostics(halves, mcse=False)["r_hat"].reshape(n_sims, n_q).max(axis=-1)
+    n_sims, num_samples, _ = stacked.shape
+    chains = np.moveaxis(stacked, 1, 0)[None]                        # (1, S, sim, Q)
+    ess = np.asarray(effective_sample_size(chains)).min(axis=-1)
+    rhat = np.asarray(split_gelman_rubin(chains)).max(axis=-1)
     thin = np.clip(np.ceil(num_samples / np.maximum(ess, 1.0)).astype(int), 1, num_samples // num_draws)
     index = num_samples - 1 - thin[:, None] * np.arange(num_draws)[None, ::-1]   # (sim, L)
     thinned = {k: np.take_along_axis(v, index, axis=1) for k, v in values.items()}
