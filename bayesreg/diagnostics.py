@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import fft, special
 
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceError, ConvergenceWarning
 
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100  # Vehtari et al. (2021): bulk and tail ESS > 100 per chain
@@ -325,3 +325,17 @@ def _as_chain_draw(draws, name: str) -> np.ndarray:
     if draws.ndim != 2:
         raise ValueError(f"{name} must have shape (chain, draw) or (draw,); got shape {draws.shape}.")
     return draws
+
+
+def check_chains_moved(w, sampler: str, num_warmup: int) -> None:
+    """Raise :class:`~bayesreg.exceptions.ConvergenceError` if a chain's (chain, draw, ...) draws
+    never change: the sampler rejected every proposal from its start (a log density or gradient
+    that is not finite there, or a step size adapted in too short a warmup), so its draws are its
+    start and no sample of the posterior."""
+    stuck = [c for c in range(w.shape[0]) if w.shape[1] > 1 and np.all(w[c] == w[c, :1])]
+    if stuck:
+        raise ConvergenceError(
+            f"{sampler} chain(s) {', '.join(map(str, stuck))} of {w.shape[0]} never moved: every draw equals the "
+            "first, so they are no sample of the posterior. Either the log density is not finite where they "
+            "started (scale X and y, or check the priors' scales) or the warmup was too short to adapt a step "
+            f"size (more than num_warmup={num_warmup}).")

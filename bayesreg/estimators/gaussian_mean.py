@@ -14,7 +14,7 @@ from .. import conjugate, likelihood, models
 from .._validation import check_1d, check_option, check_positive, check_seed
 from ..config import ensure_setup, provenance
 from ..conjugate import Normal
-from ..diagnostics import warn_if_unconverged
+from ..diagnostics import check_chains_moved, warn_if_unconverged
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts
 from ..infer.optimize import find_map
@@ -111,6 +111,7 @@ class GaussianMean:
         draws = run_nuts(models.gaussian_mean, key_mcmc, {"x": x, **self._hyper},
                          settings=settings, progress=progress, desc="NUTS gaussian-mean")
         mu = draws.samples["mu"]
+        check_chains_moved(mu, "NUTS", num_warmup)
         rng = np.random.default_rng(np.asarray(jax.random.key_data(key_pred)))
         predictive = {"x_new": likelihood.normal_replicates(mu, self.sigma, rng=rng)}
         log_lik = {}

@@ -19,7 +19,7 @@ from .. import likelihood, models
 from .._validation import check_1d, check_2d, check_level, check_option, check_scales, check_seed, check_X_y
 from ..config import ensure_setup, provenance
 from ..conjugate import MultivariateNormal, linear_normal_posterior
-from ..diagnostics import warn_if_unconverged
+from ..diagnostics import check_chains_moved, warn_if_unconverged
 from ..exceptions import ConvergenceError, NotFittedError
 from ..infer.lasso import lasso_map
 from ..infer.mcmc import MCMCSettings
@@ -421,7 +421,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             draws = run_nuts(models.linear_regression_gram, key_mcmc, data, static=static,
                              settings=settings, progress=self.progress,
                              desc=f"NUTS {static['prior']} regression")
-        _check_chains_moved(draws.samples["w"], "Gibbs" if self.method == "gibbs" else "NUTS", self.num_warmup)
+        check_chains_moved(draws.samples["w"], "Gibbs" if self.method == "gibbs" else "NUTS", self.num_warmup)
         samples = dict(draws.samples)
         if tau_vec is not None:
             samples["w"] = samples["w"] * tau_vec  # back from the scaled columns
@@ -727,18 +727,6 @@ def _map_coef(result) -> NDArray[np.float64]:
     if hasattr(result, "coef"):
         return result.coef
     return np.asarray(result.params["w"])
-
-
-def _check_chains_moved(w, sampler: str, num_warmup: int) -> None:
-    """Raise if a chain's draws of w never change: the sampler rejected every proposal from
-    its start (a log density or gradient that is not finite there), so the draws are its start."""
-    stuck = [c for c in range(w.shape[0]) if w.shape[1] > 1 and np.all(w[c] == w[c, :1])]
-    if stuck:
-        raise ConvergenceError(
-            f"{sampler} chain(s) {', '.join(map(str, stuck))} of {w.shape[0]} never moved: every draw equals the "
-            "first, so they are no sample of the posterior. Either the log density is not finite where they "
-            "started (scale X and y, or check the priors' scales) or the warmup was too short to adapt a step "
-            f"size (more than num_warmup={num_warmup}).")
 
 
 def _is_auto(value) -> bool:

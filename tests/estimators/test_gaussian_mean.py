@@ -97,3 +97,13 @@ def test_a_run_too_short_to_trust_warns_and_names_the_problem():
         fit = GaussianMean().sample(x, num_warmup=20, num_samples=30, num_chains=4, seed=0)
     assert any("ess_bulk below 400" in str(w.message) and "draw more samples" in str(w.message) for w in caught)
     assert len(caught) == len(fit.convergence_problems())
+
+
+def test_sample_raises_when_no_chain_moves():
+    """x = 1e200 overflows the log density ((x - mu)^2 = inf) wherever NUTS starts: every draw
+    equals the first. That is an error, as in BayesianLinearRegression, not a warning beside
+    a 'posterior' made of the starting points."""
+    from bayesreg.exceptions import ConvergenceError
+
+    with pytest.raises(ConvergenceError, match=r"never moved"):
+        GaussianMean(sigma=1.0, tau=1.0).sample([1e200, 2e200], num_warmup=100, num_samples=100, progress=False)
