@@ -89,6 +89,13 @@ def ols_residual_sd(X, y, *, fit_intercept: bool = True) -> float:
     return float(np.sqrt(resid @ resid / dof))
 
 
+def fixed_sigma(sigma, X, y, *, fit_intercept: bool = True) -> float:
+    """A fixed noise sd: ``sigma`` itself, or for ``"ols"`` the OLS residual sd of (X, y)."""
+    if isinstance(sigma, str) and sigma == "ols":
+        return ols_residual_sd(X, y, fit_intercept=fit_intercept)
+    return sigma
+
+
 def read_regression_csv(path, *, target: str | None = None, name: str = "--data") -> RegressionData:
     """A CSV with a header row and numeric columns; ``target`` names y (default: last).
 

@@ -21,6 +21,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ._validation import check_1d, check_2d, check_seed, check_X_y
+from .datasets import fixed_sigma
 from .likelihood import center
 
 
@@ -109,10 +110,7 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
         if len(feature_names) != X_train.shape[1]:
             raise ValueError(f"feature_names has {len(feature_names)} names but X_train {X_train.shape[1]} columns.")
         frame_train, frame_test = (pd.DataFrame(X, columns=feature_names) for X in (X_train, X_test))
-    if isinstance(sigma, str) and sigma == "ols":
-        from .datasets import ols_residual_sd
-
-        sigma = ols_residual_sd(X_train, y_train, fit_intercept=fit_intercept)
+    sigma = fixed_sigma(sigma, X_train, y_train, fit_intercept=fit_intercept)
     common = dict(prior=prior, tau=tau, sigma=sigma, loc=loc, fit_intercept=fit_intercept)
     map_fit = BayesianLinearRegression(method="map", **common).fit(frame_train, y_train)
     nuts = BayesianLinearRegression(method="nuts", num_warmup=num_warmup, num_samples=num_samples,

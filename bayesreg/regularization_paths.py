@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 from . import _progress
 from ._validation import check_positive, check_seed, check_X_y
 from .config import ensure_setup
+from .datasets import fixed_sigma
 from .estimators.linear_regression import BayesianLinearRegression
 from .exceptions import ConvergenceWarning
 from .infer.lasso import lasso_map
@@ -81,10 +82,7 @@ def regularization_path(
     taus = np.sort(np.asarray([check_positive(t, "taus") for t in taus], dtype=float))[::-1]
     if taus.size == 0:
         raise ValueError("taus must list at least one prior scale.")
-    if isinstance(sigma, str) and sigma == "ols":
-        from .datasets import ols_residual_sd
-
-        sigma = ols_residual_sd(X, y, fit_intercept=fit_intercept)
+    sigma = fixed_sigma(sigma, X, y, fit_intercept=fit_intercept)
     sigma = check_positive(sigma, "sigma")
     seed = check_seed(seed)
     ensure_setup()

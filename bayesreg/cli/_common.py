@@ -216,11 +216,9 @@ def load_data(args):
 
 def noise_sd(args, data) -> float:
     """``--sigma`` as a number; ``ols`` is the OLS residual sd of ``data``."""
-    from ..datasets import ols_residual_sd
+    from ..datasets import fixed_sigma
 
-    if args.sigma != "ols":
-        return args.sigma
-    return ols_residual_sd(data.X, data.y, fit_intercept=args.fit_intercept)
+    return fixed_sigma(args.sigma, data.X, data.y, fit_intercept=args.fit_intercept)
 
 
 def add_output_options(parser: argparse.ArgumentParser, *, plots: bool = True) -> None:

@@ -61,7 +61,7 @@ def register(sub) -> None:
 def run_compare(args: argparse.Namespace) -> int:
     if args.priors:
         return run_compare_priors(args)
-    from ..datasets import load_regression_data, ols_residual_sd, shuffled_split
+    from ..datasets import load_regression_data, shuffled_split
     from ..evaluation import compare_estimators
     from ..tables import format_table
 
@@ -71,14 +71,11 @@ def run_compare(args: argparse.Namespace) -> int:
         raise ValueError(f"--test-size {args.test_size} leaves too few training or test rows for {data.source}.")
     test, train = shuffled_split(len(data.y), [n_test], seed=args.seed)
     X_tr, y_tr, X_te, y_te = data.X[train], data.y[train], data.X[test], data.y[test]
-    if args.sigma == "ols":
-        sigma = ols_residual_sd(X_tr, y_tr, fit_intercept=args.fit_intercept)
-    else:
-        sigma = args.sigma
-    table, fits = compare_estimators(X_tr, y_tr, X_te, y_te, prior=args.prior, tau=args.tau, sigma=sigma,
+    table, fits = compare_estimators(X_tr, y_tr, X_te, y_te, prior=args.prior, tau=args.tau, sigma=args.sigma,
                                      fit_intercept=args.fit_intercept, num_warmup=args.num_warmup,
                                      num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
                                      progress=args.progress, feature_names=data.feature_names)
+    sigma = fits["map"].sigma  # "ols" resolved on the training rows
     print(f"data: {data.source}; {len(train)} training and {len(test)} test rows; {args.prior} prior, "
           f"tau = {args.tau}, sigma = {sigma:.4g}\n")
     print(format_table(table, "Point estimates on held-out data (SE: standard errors; paired differences "
