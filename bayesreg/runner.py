@@ -54,7 +54,7 @@ import numpy as np
 
 from . import _progress
 from .exceptions import CellError
-from .io import default_mode, to_jsonable, write_json
+from .io import default_mode, fsync_path, to_jsonable, write_json
 
 EXTRA = "distributed"
 INSTALL_HINT = f"pip install 'bayesreg[{EXTRA}]'"
@@ -169,16 +169,19 @@ class Checkpoint:
             for name, value in parts.items():
                 if isinstance(value, pd.DataFrame):
                     value.to_parquet(tmp / f"{len(tables)}.parquet")
+                    fsync_path(tmp / f"{len(tables)}.parquet")
                     tables.append(name)
                 else:
                     values[name] = value
             write_json(tmp / "values.json", values)
             write_json(tmp / "cell.json", {"key": key, "kind": kind, "tables": tables})   # last: marks it whole
             os.chmod(tmp, default_mode(directory=True))
+            fsync_path(tmp)
             target = self.path(key)
             if target.exists():
                 shutil.rmtree(target)
             os.replace(tmp, target)
+            fsync_path(self.cells)   # the rename itself reaches the disk before the cell counts as done
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -277,3 +277,26 @@ def test_ctrl_c_of_a_cluster_run_then_resume_computes_only_the_missing_cells(tmp
     full = linear.run_study("20,30,40,50,60,70", "2", "0.5,1", "1", **LINEAR_KW)
     resumed = pd.read_csv(tmp_path / "linear_replicates.csv")
     assert _bytes(full[0]) == _bytes(resumed)
+
+
+def test_a_checkpointed_cell_is_on_disk_before_save_returns(tmp_path, monkeypatch):
+    """Every file of a cell, its folder and the rename into cells/ are flushed (fsync) before
+    the cell counts as finished, so a power cut cannot leave a 'finished' cell with empty files."""
+    from bayesreg.runner import Checkpoint
+
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        synced.append(os.path.realpath(f"/proc/self/fd/{fd}"))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    checkpoint = Checkpoint(tmp_path / "study", {"seed": 0})
+    synced.clear()
+    target = checkpoint.save("cell a", {"table": pd.DataFrame({"x": [1.0, 2.0]}), "value": 3})
+    names = {Path(p).name for p in synced}
+    assert "0.parquet" in names   # the JSON files are written by io.write_json, flushed before their rename
+    assert any("values.json" in n for n in names) and any("cell.json" in n for n in names)
+    assert str(checkpoint.cells.resolve()) in synced, "the rename into cells/ was not flushed"
+    assert checkpoint.load("cell a")["value"] == 3 and target.is_dir()
