@@ -202,7 +202,7 @@ class RegressionContext:
     n_samples: int
     fit_intercept: bool
     sigma: float | None  # the fixed noise sd; None when sigma has a prior
-    loc: NDArray[np.float64]  # the coefficients' prior location, one per feature
+    loc: NDArray[np.float64] | None = None  # the coefficients' prior location (read by coef_columns)
 
     def fixed_noise_var(self) -> float:
         if self.sigma is None:

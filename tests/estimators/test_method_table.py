@@ -110,6 +110,7 @@ def test_kinds_of_fit_and_what_they_answer(fits):
 
 def test_validate_is_public_and_gives_the_errors_of_fit():
     assert BayesianLinearRegression(method="map").validate().method == "map"
+    assert "._check_params(" not in (PACKAGE / "cli" / "fit.py").read_text()  # the CLI uses the public one
     for kwargs, message in [(dict(method="exact"), "^method='exact' needs prior='normal'"),
                             (dict(method="gibbs"), "^method='gibbs' cannot sample the default sigma='auto'"),
                             (dict(method="map", prior="horseshoe"), "^method='map' is not available for prior="),
