@@ -34,16 +34,20 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .config import versions
-from .conjugate import MultivariateNormal
 from .exceptions import ModelFileError
 from .infer.lasso import LassoSolution
 from .inference_data import read_netcdf, write_netcdf
 from .io import atomic_write_text, fsync_path, locked_folder, read_json, to_jsonable
 from .priors import prior_from_json, prior_to_json
-from .results import MAPEstimate, PosteriorFit
+from .results import ExactPosterior, RegressionMAP, RegressionPosterior, RidgeMAP
 
 FORMAT = "bayesreg.BayesianLinearRegression"
 FORMAT_VERSION = 1
+# every fit result by the name meta.json's "result" gives it. Each writes its arrays with
+# ``to_arrays`` under the key its ``SECTION`` names and is rebuilt by ``from_arrays``: a new result
+# type is one entry here. "result" was added without a new format version: older versions ignore it
+# and read the sections as before, and their files, which lack it, are read by ``_kind_of_format_1``.
+RESULT_TYPES = {cls.KIND: cls for cls in (ExactPosterior, RidgeMAP, LassoSolution, RegressionMAP, RegressionPosterior)}
 
 
 def _meta(est) -> dict:
@@ -68,20 +72,21 @@ def _meta(est) -> dict:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     result = est.fit_result_
-    if isinstance(result, MultivariateNormal):
-        meta["posterior"] = {"mean": result.mean, "cov": result.cov}
-    elif isinstance(result, LassoSolution):
-        meta["solver"] = {"kind": "lasso", "n_sweeps": result.n_sweeps,
-                          "kkt_violation": result.kkt_violation, "polished": result.polished}
-    elif isinstance(result, MAPEstimate):
-        meta["solver"] = {"kind": "lbfgs", "params": dict(result.params),
-                          "objective": result.objective, "converged": result.converged,
-                          "num_iterations": result.num_iterations, "grad_norm": result.grad_norm,
-                          "message": result.message, "method": result.method}
-    elif isinstance(result, PosteriorFit):
-        meta["posterior_file"] = "posterior.nc"
-        meta["settings"] = dict(result.settings)
+    meta["result"] = result.KIND
+    meta[result.SECTION] = result.to_arrays()
+    if result.has_draws:
+        meta["posterior_file"] = "posterior.nc"  # named afresh by save
     return to_jsonable(meta)
+
+
+def _kind_of_format_1(meta: dict) -> str | None:
+    """The result kind of a meta.json written before "result" was recorded: told by its sections.
+    A Gaussian posterior was both the exact fit and the ridge MAP, told apart by the method."""
+    if "posterior" in meta:
+        return RidgeMAP.KIND if meta.get("params", {}).get("method") == "map" else ExactPosterior.KIND
+    if "posterior_file" in meta:
+        return RegressionPosterior.KIND
+    return meta.get("solver", {}).get("kind")
 
 
 # the files a save writes into the folder: meta.json, posteriors, meta.json's temporary files
@@ -107,7 +112,7 @@ def save(est, path: str | os.PathLike[str]) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     with locked_folder(target, blocking=True):
         _remove_stale(target)
-        if isinstance(est.fit_result_, PosteriorFit):
+        if est.fit_result_.has_draws:
             name = f"posterior-{secrets.token_hex(6)}.nc"
             meta["posterior_file"] = name
             write_netcdf(est.fit_result_.idata, target / name)
@@ -222,28 +227,20 @@ def _from_meta(meta, folder: Path, estimator_class):
                            for k, v in meta["priors"].items()}
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileError(f"{folder / 'meta.json'} is incomplete or corrupt ({err}).") from None
-    if "posterior" in meta:
-        post = meta["posterior"]
-        est.posterior_ = est.fit_result_ = MultivariateNormal(
-            mean=np.asarray(post["mean"], dtype=float), cov=np.asarray(post["cov"], dtype=float))
-    elif "posterior_file" in meta:
-        name = str(meta["posterior_file"])
+    kind = meta.get("result") or _kind_of_format_1(meta)
+    if kind not in RESULT_TYPES:
+        raise ModelFileError(f"{folder / 'meta.json'} names no fit result.")
+    result_type = RESULT_TYPES[kind]
+    idata = None
+    if result_type.has_draws:
+        name = str(meta.get("posterior_file"))
         if Path(name).name != name or name in ("", ".", ".."):
             raise ModelFileError(f"{folder / 'meta.json'} names a posterior file outside the folder: {name!r}.")
-        est.fit_result_ = PosteriorFit(idata=_read_idata(folder / name),
-                                       settings=meta.get("settings", {}))
-    elif meta.get("solver", {}).get("kind") == "lasso":
-        s = meta["solver"]
-        est.fit_result_ = LassoSolution(coef=est.coef_, n_sweeps=s["n_sweeps"],
-                                        kkt_violation=s["kkt_violation"], polished=s["polished"])
-    elif meta.get("solver", {}).get("kind") == "lbfgs":
-        s = meta["solver"]
-        est.fit_result_ = MAPEstimate(
-            params={k: np.asarray(v) for k, v in s["params"].items()}, objective=s["objective"],
-            converged=s["converged"], num_iterations=s["num_iterations"], grad_norm=s["grad_norm"],
-            message=s["message"], method=s["method"])
-    else:
-        raise ModelFileError(f"{folder / 'meta.json'} names no fit result.")
+        idata = _read_idata(folder / name)
+    try:
+        est.fit_result_ = result_type.from_arrays(meta.get(result_type.SECTION, {}), coef=est.coef_, idata=idata)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileError(f"{folder / 'meta.json'} is incomplete or corrupt ({err}).") from None
     return est
 
 

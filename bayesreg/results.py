@@ -1,15 +1,26 @@
-"""Result objects: immutable records of numpy arrays (and an ArviZ InferenceData)."""
+"""Result objects: immutable records of numpy arrays (and an ArviZ InferenceData).
+
+The fits of :class:`~bayesreg.BayesianLinearRegression` share one small interface,
+:class:`RegressionResult`: the estimator's ``predict``, ``predict_interval``,
+``sample_predictive``, ``coef_table``, ``log_likelihood`` and ``idata_`` ask its
+``fit_result_`` and never which method made it, and :mod:`bayesreg.persistence` saves and
+loads any of them through ``to_arrays`` / ``from_arrays``. What a result needs to know
+besides its own arrays (the centring, a fixed sigma, the prior location) is passed in as a
+:class:`RegressionContext`, so the engines' records stay free of the estimator's set-up.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields, replace
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from . import inference_data
+from . import inference_data, likelihood
+from .conjugate import MultivariateNormal
 from .diagnostics import component_labels, convergence_problems, convergence_summary, quick_diagnostics
 
 
@@ -24,6 +35,8 @@ class PosteriorFit:
     ``dims`` and ``coords`` (as for ``az.from_dict``) label the components in convergence
     warnings as the summary table does, without building ``idata``.
     """
+
+    has_draws: ClassVar[bool] = True
 
     def __init__(self, idata=None, settings: Mapping[str, Any] | None = None, *,
                  posterior: Mapping[str, np.ndarray] | None = None,
@@ -172,3 +185,272 @@ def _from_draws(cls, draws, *, posterior_predictive=None, log_likelihood=None,
 
 
 PosteriorFit.from_draws = classmethod(_from_draws)
+
+
+# ---------------------------------------------------------------------- linear regression fits
+
+NO_POSTERIOR = "sample_predictive needs a posterior: fit with method='nuts', 'gibbs' or 'exact'."
+
+
+@dataclass(frozen=True)
+class RegressionContext:
+    """What a regression result needs besides its own arrays: the estimator's centring, its
+    fixed noise scale and its prior location, read from public parameters and fitted attributes."""
+
+    x_mean: NDArray[np.float64]
+    y_mean: float
+    n_samples: int
+    fit_intercept: bool
+    sigma: float | None  # the fixed noise sd; None when sigma has a prior
+    loc: NDArray[np.float64] | None = None  # the coefficients' prior location (read by coef_columns)
+
+    def fixed_noise_var(self) -> float:
+        if self.sigma is None:
+            raise ValueError("sigma has a prior but this fit holds no draws or estimate of it.")
+        return float(self.sigma) ** 2
+
+
+class RegressionResult(Protocol):
+    """The interface of every ``BayesianLinearRegression.fit_result_``.
+
+    ``KIND`` names the type in a saved model, ``SECTION`` the key of meta.json its
+    :meth:`to_arrays` is stored under (the layout of format 1). ``has_draws``: the result holds
+    posterior draws (``draws``, ``posterior``, ``idata``, ``convergence`` and
+    ``pointwise_log_likelihood``, as :class:`RegressionPosterior`). ``closed_form`` is the
+    Gaussian posterior of an exact fit, else None.
+    """
+
+    KIND: ClassVar[str]
+    SECTION: ClassVar[str]
+    has_draws: ClassVar[bool]
+
+    @property
+    def coef(self) -> NDArray[np.float64]: ...  # the point estimate: posterior mean or mode
+
+    @property
+    def closed_form(self) -> MultivariateNormal | None: ...
+
+    def intercept(self, ctx: RegressionContext) -> float: ...
+
+    def noise_var(self, ctx: RegressionContext) -> float: ...
+
+    def predictive_var(self, X: NDArray[np.float64], ctx: RegressionContext) -> NDArray[np.float64]: ...
+
+    def sample_predictive(self, X: NDArray[np.float64], ctx: RegressionContext,
+                          rng: np.random.Generator) -> NDArray[np.float64]: ...
+
+    def coef_columns(self, level: float, ctx: RegressionContext) -> dict[str, Any]: ...
+
+    def to_arrays(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, Any], *, coef: NDArray[np.float64], idata=None): ...
+
+
+def _centred_intercept(coef, ctx: RegressionContext) -> float:
+    """b = ybar - xbar'w: the intercept of a centred fit at coefficients ``coef``."""
+    return float(ctx.y_mean - ctx.x_mean @ coef) if ctx.fit_intercept else 0.0
+
+
+class PointEstimate:
+    """A posterior mode (the exact lasso, the ridge solution, an L-BFGS MAP): plug-in
+    predictions with the noise variance only, no draws."""
+
+    has_draws: ClassVar[bool] = False
+    closed_form = None
+
+    def intercept(self, ctx: RegressionContext) -> float:
+        return _centred_intercept(self.coef, ctx)
+
+    def noise_var(self, ctx: RegressionContext) -> float:
+        return ctx.fixed_noise_var()
+
+    def predictive_var(self, X, ctx: RegressionContext):
+        return np.full(X.shape[0], self.noise_var(ctx))
+
+    def sample_predictive(self, X, ctx: RegressionContext, rng):
+        raise ValueError(NO_POSTERIOR)
+
+    def coef_columns(self, level: float, ctx: RegressionContext) -> dict[str, Any]:
+        return {"is_zero": self.coef == ctx.loc}
+
+
+class _GaussianCoef(MultivariateNormal):
+    """N(mean, cov) of the coefficients, from the closed form, saved as its two arrays."""
+
+    SECTION: ClassVar[str] = "posterior"
+
+    @property
+    def coef(self) -> NDArray[np.float64]:
+        return self.mean  # a Gaussian's mode is its mean
+
+    def restate(self, tau_vec, loc, loc_fit):
+        """The result for u (w = tau_j u_j) restated for w."""
+        return type(self)(mean=self.mean * tau_vec, cov=self.cov * np.outer(tau_vec, tau_vec))
+
+    def to_arrays(self) -> dict[str, Any]:
+        return {"mean": self.mean, "cov": self.cov}
+
+    @classmethod
+    def from_arrays(cls, arrays, *, coef, idata=None):
+        return cls(mean=np.asarray(arrays["mean"], dtype=float), cov=np.asarray(arrays["cov"], dtype=float))
+
+
+class ExactPosterior(_GaussianCoef):
+    """The conjugate Gaussian posterior of w (``method="exact"``): sigma fixed, the
+    intercept's flat prior integrated out (its variance given w is sigma^2 / n)."""
+
+    KIND: ClassVar[str] = "exact"
+    has_draws: ClassVar[bool] = False
+
+    @property
+    def closed_form(self) -> MultivariateNormal:
+        return self
+
+    def intercept(self, ctx: RegressionContext) -> float:
+        return _centred_intercept(self.coef, ctx)
+
+    def noise_var(self, ctx: RegressionContext) -> float:
+        return ctx.fixed_noise_var()
+
+    def predictive_var(self, X, ctx: RegressionContext):
+        var = np.full(X.shape[0], self.noise_var(ctx))
+        Xc = X - ctx.x_mean
+        var += np.einsum("ij,jk,ik->i", Xc, self.cov, Xc)
+        if ctx.fit_intercept:  # the intercept's own variance, sigma^2 / n
+            var += self.noise_var(ctx) / ctx.n_samples
+        return var
+
+    def sample_predictive(self, X, ctx: RegressionContext, rng):
+        w = self.sample(4000, rng=rng)
+        b = ctx.y_mean - w @ ctx.x_mean if ctx.fit_intercept else 0.0
+        noise = np.sqrt(self.noise_var(ctx))
+        if ctx.fit_intercept:
+            b = b + noise / np.sqrt(ctx.n_samples) * rng.standard_normal(4000)
+            b = b[:, None]
+        return w @ X.T + b + noise * rng.standard_normal((4000, X.shape[0]))
+
+    def coef_columns(self, level: float, ctx: RegressionContext) -> dict[str, Any]:
+        from scipy import special
+
+        sd = self.std
+        z = special.ndtri(1 - (1 - level) / 2)
+        return {"sd": sd, "lower": self.coef - z * sd, "upper": self.coef + z * sd}
+
+
+class RidgeMAP(PointEstimate, _GaussianCoef):
+    """The MAP under a Normal prior with sigma and tau fixed (the ridge solution); keeps the
+    Gaussian posterior it is the mode of, but predicts by plug-in as every MAP does."""
+
+    KIND: ClassVar[str] = "ridge"
+
+
+@dataclass(frozen=True)
+class RegressionMAP(PointEstimate, MAPEstimate):
+    """An L-BFGS MAP of the regression model (sigma or tau has a prior): w, and sigma when sampled."""
+
+    KIND: ClassVar[str] = "lbfgs"
+    SECTION: ClassVar[str] = "solver"
+
+    @classmethod
+    def of(cls, result: MAPEstimate) -> RegressionMAP:
+        return cls(**{f.name: getattr(result, f.name) for f in fields(MAPEstimate)})
+
+    @property
+    def coef(self) -> NDArray[np.float64]:
+        return np.asarray(self.params["w"])
+
+    def noise_var(self, ctx: RegressionContext) -> float:
+        if "sigma" in self.params:
+            return float(self.params["sigma"]) ** 2
+        return ctx.fixed_noise_var()
+
+    def restate(self, tau_vec, loc, loc_fit):
+        return replace(self, params={**self.params, "w": np.asarray(self.params["w"]) * tau_vec})
+
+    def to_arrays(self) -> dict[str, Any]:
+        return {"kind": self.KIND, "params": dict(self.params), "objective": self.objective,
+                "converged": self.converged, "num_iterations": self.num_iterations,
+                "grad_norm": self.grad_norm, "message": self.message, "method": self.method}
+
+    @classmethod
+    def from_arrays(cls, arrays, *, coef, idata=None):
+        s = arrays
+        return cls(params={k: np.asarray(v) for k, v in s["params"].items()}, objective=s["objective"],
+                   converged=s["converged"], num_iterations=s["num_iterations"], grad_norm=s["grad_norm"],
+                   message=s["message"], method=s["method"])
+
+
+class RegressionPosterior(PosteriorFit):
+    """Posterior draws of the regression (NUTS, Gibbs): w, the intercept's draws with
+    ``fit_intercept``, sigma's when it has a prior. Saved as the NetCDF of ``idata`` and the
+    sampler settings."""
+
+    KIND: ClassVar[str] = "draws"
+    SECTION: ClassVar[str] = "settings"
+    closed_form = None
+
+    @property
+    def coef(self) -> NDArray[np.float64]:
+        w = self.draws("w")
+        return w.reshape(-1, w.shape[-1]).mean(axis=0)
+
+    def intercept(self, ctx: RegressionContext) -> float:
+        return float(self.draws("intercept").mean()) if ctx.fit_intercept else 0.0
+
+    def noise_var(self, ctx: RegressionContext) -> float:
+        if "sigma" in self.posterior:
+            return float(np.mean(self.draws("sigma") ** 2))
+        return ctx.fixed_noise_var()
+
+    def _noise_sd(self, ctx: RegressionContext):
+        """sigma's draws, (chain, draw), or the fixed sigma."""
+        return self.draws("sigma") if "sigma" in self.posterior else np.sqrt(self.noise_var(ctx))
+
+    def mean_draws(self, X, ctx: RegressionContext) -> NDArray[np.float64]:
+        """(chain, draw, n) draws of the regression function at X."""
+        mean = self.draws("w") @ X.T
+        if ctx.fit_intercept:
+            mean = mean + self.draws("intercept")[..., None]
+        return mean
+
+    def predictive_var(self, X, ctx: RegressionContext):
+        var = np.full(X.shape[0], self.noise_var(ctx))
+        var += self.mean_draws(X, ctx).reshape(-1, X.shape[0]).var(axis=0)
+        return var
+
+    def sample_predictive(self, X, ctx: RegressionContext, rng):
+        mean = self.mean_draws(X, ctx)
+        return likelihood.normal_replicates(mean, self._noise_sd(ctx), rng=rng).reshape(-1, X.shape[0])
+
+    def pointwise_log_likelihood(self, X, y, ctx: RegressionContext, *, max_elements: int | None = None):
+        """log N(y_i | b + x_i'w, sigma^2) of every draw, (chain, draw, n), in chunks of rows."""
+        w = self.draws("w")
+        intercept = self.draws("intercept") if ctx.fit_intercept else None
+        sigma = self._noise_sd(ctx)
+        per_row = w.shape[0] * w.shape[1]
+        rows = max(1, (max_elements or likelihood.MAX_POINTWISE) // per_row)
+        out = np.empty(w.shape[:2] + (X.shape[0],))
+        for start in range(0, X.shape[0], rows):
+            block = slice(start, start + rows)
+            mean = w @ X[block].T
+            if intercept is not None:
+                mean += intercept[..., None]
+            out[..., block] = likelihood.normal_log_likelihood(y[block], mean, sigma)
+        return out
+
+    def coef_columns(self, level: float, ctx: RegressionContext) -> dict[str, Any]:
+        tail = (1 - level) / 2
+        w = self.draws("w")
+        w = w.reshape(-1, w.shape[-1])
+        summary = self.summary(var_names=["w"])
+        lower, upper = np.quantile(w, [tail, 1 - tail], axis=0)
+        return {"sd": w.std(axis=0, ddof=1), "median": np.median(w, axis=0), "lower": lower, "upper": upper,
+                "ess_bulk": summary["ess_bulk"].values, "r_hat": summary["r_hat"].values}
+
+    def to_arrays(self) -> dict[str, Any]:
+        return dict(self.settings)
+
+    @classmethod
+    def from_arrays(cls, arrays, *, coef, idata=None):
+        return cls(idata=idata, settings=arrays)

@@ -430,3 +430,39 @@ def test_fresh_saving_process_killed_at_random_instants(tmp_path, fits):
             proc.stdout.close()
         assert _fingerprint(bayesreg.load(path)) in expected, f"killed after {delay:.3f} s"
         _assert_tidy(work, path)
+
+
+# ---- models saved by older versions ----
+
+SAVED_V1 = Path(__file__).parent / "data" / "saved_v1"
+
+
+@pytest.mark.parametrize("name", ["lasso", "ridge_map", "exact", "lbfgs", "nuts"])
+def test_models_saved_before_result_kinds_load_and_predict_as_they_did(tmp_path, name):
+    import pandas as pd
+
+    folder = shutil.copytree(SAVED_V1 / name, tmp_path / name)  # load tidies the folder: not in the repository
+    expected = json.loads((folder / "expected.json").read_text())
+    assert "result" not in json.loads((folder / "meta.json").read_text())  # the layout before result kinds
+    X = np.asarray(expected["X"])
+    loaded = bayesreg.load(folder)
+    np.testing.assert_array_equal(loaded.coef_, expected["coef"])
+    assert loaded.intercept_ == expected["intercept"]
+    mean, std = loaded.predict(X, return_std=True)
+    np.testing.assert_allclose(mean, expected["mean"], rtol=1e-12)
+    np.testing.assert_allclose(std, expected["std"], rtol=1e-12)  # a ridge MAP stays a plug-in prediction
+    np.testing.assert_allclose(loaded.predict_interval(X), (expected["lower"], expected["upper"]), rtol=1e-12)
+    table = pd.DataFrame(expected["coef_table"]).set_index("feature")
+    pd.testing.assert_frame_equal(loaded.coef_table(), table, check_exact=False, rtol=1e-12,
+                                  check_dtype=False)
+    if "sample_predictive" in expected:
+        np.testing.assert_allclose(loaded.sample_predictive(X, seed=3)[:10], expected["sample_predictive"],
+                                   rtol=1e-12)
+    else:
+        with pytest.raises(ValueError, match="^sample_predictive needs a posterior"):
+            loaded.sample_predictive(X)
+    # saved again, it records its kind, and loads the same
+    again = bayesreg.load(loaded.save(tmp_path / "again"))
+    assert json.loads((tmp_path / "again" / "meta.json").read_text())["result"] == loaded.fit_result_.KIND
+    assert type(again.fit_result_) is type(loaded.fit_result_)
+    np.testing.assert_array_equal(again.predict(X, return_std=True)[1], std)

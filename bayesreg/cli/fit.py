@@ -68,7 +68,7 @@ def _number_pair(text: str, option: str, form: str) -> tuple[float, float]:
 def run_fit(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ..estimators.linear_regression import SAMPLERS, BayesianLinearRegression
+    from ..estimators.linear_regression import BayesianLinearRegression
     from ..priors import SHRINKAGE_PRIORS, HalfCauchy, HalfNormal, InverseGamma, Jeffreys, LassoLambda
     from ..tables import format_table
 
@@ -109,7 +109,7 @@ def run_fit(args: argparse.Namespace) -> int:
     for est in estimators.values():
         # every method's settings are checked before anything is printed or fitted: an invalid
         # combination (e.g. exact with a Laplace prior) is one line, not an error after other fits' output
-        est._check_params()
+        est.validate()
     print(f"data: {data.source}; target {data.target_name}")
     print(f"model: {prior} prior, tau = {tau}, sigma = {sigma}, loc = {args.loc}, "
           f"intercept {'on' if args.fit_intercept else 'off'}\n")
@@ -125,7 +125,7 @@ def run_fit(args: argparse.Namespace) -> int:
         print(f"priors: {est.prior_summary()}")
         print()
         columns[label] = table["coef"]
-        if method in SAMPLERS:
+        if est.fit_result_.has_draws:
             name = "NUTS" if method == "nuts" else "Gibbs"
             print_convergence(name, est.fit_result_.convergence(), est.fit_result_.num_draws)
             print()
@@ -142,7 +142,7 @@ def run_fit(args: argparse.Namespace) -> int:
                      "intercept": est.intercept_, "r2_train": est.score(X, data.y),
                      "priors": _priors_json(est), "prior_summary": est.prior_summary(),
                      "table": est.coef_table().reset_index().to_dict(orient="records"),
-                     **({"convergence": est.fit_result_.convergence()} if m in SAMPLERS else {})}
+                     **({"convergence": est.fit_result_.convergence()} if est.fit_result_.has_draws else {})}
                  for m, est in fits.items()},
     }
     if args.save:

@@ -9,6 +9,7 @@ N(ybar - xbar'w, sigma^2 / n), from which its draws are made. Computation is in 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -18,7 +19,7 @@ from sklearn.utils.validation import _check_feature_names
 from .. import likelihood, models
 from .._validation import check_1d, check_2d, check_level, check_option, check_scales, check_seed, check_X_y
 from ..config import ensure_setup, provenance
-from ..conjugate import MultivariateNormal, linear_normal_posterior
+from ..conjugate import linear_normal_posterior
 from ..diagnostics import check_chains_moved, warn_if_unconverged
 from ..exceptions import ConvergenceError, NotFittedError
 from ..infer.lasso import lasso_map
@@ -26,11 +27,9 @@ from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts
 from ..infer.optimize import find_map
 from ..priors import COEFFICIENT_PRIORS, HalfNormal, split_coef_prior, split_scale
-from ..results import MAPEstimate, PosteriorFit
+from ..results import ExactPosterior, RegressionContext, RegressionMAP, RegressionPosterior, RidgeMAP
 
 PRIORS = COEFFICIENT_PRIORS  # laplace, normal and the shrinkage priors (bayesreg.priors)
-METHODS = ("nuts", "gibbs", "map", "exact")
-SAMPLERS = ("nuts", "gibbs")  # the methods whose fit holds posterior draws
 AUTO = "auto"
 TAU_AUTO = 2.5  # rstanarm's autoscale: coefficient prior scale 2.5 sd(y) / sd(x_j)
 
@@ -113,7 +112,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         Mean of y the model was centred with (0.0 without ``fit_intercept``).
     idata_ : arviz.InferenceData (NUTS and Gibbs only)
     posterior_ : MultivariateNormal (exact only)
-    fit_result_ : PosteriorFit, MultivariateNormal, LassoSolution or MAPEstimate
+    fit_result_ : RegressionPosterior, ExactPosterior, LassoSolution, RidgeMAP or RegressionMAP
+        The fit, one of the types of :class:`~bayesreg.results.RegressionResult` (draws, the
+        closed form, the exact lasso or ridge MAP, an L-BFGS MAP): what the methods above ask.
     priors_ : dict
         The priors the fit used, resolved with numbers: ``"w"`` (the family and its scale),
         ``"loc"``, ``"tau"`` (a number, one per feature under ``"auto"``, or a prior),
@@ -167,7 +168,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     def _check_params(self):
         """(sigma family, sigma, tau family, tau) before seeing data: "auto" and a per-feature
         tau are resolved by :meth:`_resolve_scales` at fit time (their value here is None)."""
-        check_option(self.method, "method", METHODS)
+        check_option(self.method, "method", tuple(METHOD_TABLE))
         if not isinstance(self.seed, np.random.Generator):  # a Generator is drawn from once, at fit
             check_seed(self.seed)
         for name in ("sigma", "tau"):
@@ -184,26 +185,39 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         else:
             tau_family, tau = split_scale(self.tau, "tau")
         self._check_shrinkage(tau_family)
-        if self.method == "exact" and self.prior == "normal" and _is_auto(self.sigma):
+        check = METHOD_TABLE[self.method].check
+        if check is not None:
+            check(self, sigma_family, tau_family)
+        return sigma_family, sigma, tau_family, tau
+
+    def validate(self):
+        """Check the parameters without data, as ``fit`` does first: a bad value or an
+        impossible combination (e.g. ``method="exact"`` with a Laplace prior) raises a one-line
+        ``ValueError`` or ``TypeError`` naming the argument. Returns the estimator."""
+        self._check_params()
+        return self
+
+    def _check_exact(self, sigma_family, tau_family):
+        if self.prior == "normal" and _is_auto(self.sigma):
             raise ValueError("method='exact' needs a fixed sigma, but the default sigma='auto' samples it: "
                              "pass a number, e.g. sigma=1.0, or use method='nuts'.")
-        if self.method == "exact" and (self.prior != "normal" or sigma_family or tau_family):
+        if self.prior != "normal" or sigma_family or tau_family:
             raise ValueError(
                 "method='exact' needs prior='normal' with fixed sigma and tau (the conjugate "
                 "case); use method='nuts' for this model."
             )
+
+    def _check_gibbs(self, sigma_family, tau_family):
         gibbs_rest_ok = self.prior == "laplace" and tau_family in (None, "lasso_lambda")
-        if self.method == "gibbs" and gibbs_rest_ok and _is_auto(self.sigma):
+        if gibbs_rest_ok and _is_auto(self.sigma):
             raise ValueError("method='gibbs' cannot sample the default sigma='auto' (HalfNormal(sd(y)), not "
                              "conjugate): pass sigma=InverseGamma(a, b), sigma=Jeffreys() or a number.")
-        if self.method == "gibbs" and (not gibbs_rest_ok
-                                       or sigma_family not in (None, "invgamma_variance", "jeffreys")):
+        if not gibbs_rest_ok or sigma_family not in (None, "invgamma_variance", "jeffreys"):
             raise ValueError(
                 "method='gibbs' needs prior='laplace', a fixed tau or tau=LassoLambda(r, delta), and sigma "
                 "fixed, sigma=InverseGamma(a, b) or sigma=Jeffreys() (conjugate for sigma^2); use "
                 "method='nuts' for this model."
             )
-        return sigma_family, sigma, tau_family, tau
 
     def _resolve_scales(self, X, y, sigma, tau):
         """(sigma, tau, per-feature tau or None) with "auto" resolved from the data.
@@ -287,9 +301,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         family, shrinkage = split_coef_prior(self.prior)
         if shrinkage is None:
             return
-        if self.method in ("map", "exact", "gibbs"):
-            why = ("its posterior density is unbounded at w = loc, so the mode is degenerate there"
-                   if self.method == "map" else "there is no closed form or Gibbs sweep for it")
+        why = METHOD_TABLE[self.method].no_shrinkage
+        if why is not None:
             raise ValueError(f"method={self.method!r} is not available for prior={family!r}: {why}; "
                              "use method='nuts'.")
         if tau_family is not None:
@@ -341,25 +354,13 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         if sigma_family == "jeffreys":
             self._check_jeffreys(Xc, yc)
         self.n_samples_fit_ = n_samples
-        self.__dict__.pop("posterior_", None)
         self.__dict__.pop("_training_data", None)
 
-        if self.method == "exact":
-            post = linear_normal_posterior(Xc, yc, loc=loc_fit, tau=self._w_scale(sigma, tau), sigma=sigma)
-            self.posterior_ = self.fit_result_ = _unscale(post, tau_vec, loc, loc_fit)
-            self.coef_ = self.posterior_.mean
-        elif self.method == "map":
-            result = self._fit_map(Xc, yc, loc_fit, sigma, tau, sigma_family, tau_family)
-            self.fit_result_ = _unscale(result, tau_vec, loc, loc_fit)
-            self.coef_ = _map_coef(self.fit_result_)
-        else:
-            fit = self._fit_sampler(X, y, Xc, yc, loc_fit, sigma, tau, sigma_family, tau_family, tau_vec)
-            warn_if_unconverged(fit.convergence_problems())
-            self.fit_result_ = fit
-            self.coef_ = fit.draws("w").reshape(-1, n_features).mean(axis=0)
-        self.intercept_ = float(self.y_mean_ - self.x_mean_ @ self.coef_) if self.fit_intercept else 0.0
-        if self.method in SAMPLERS and self.fit_intercept:
-            self.intercept_ = float(self.fit_result_.draws("intercept").mean())
+        problem = _Problem(X=X, y=y, Xc=Xc, yc=yc, loc=loc, loc_fit=loc_fit, sigma=sigma, tau=tau,
+                           sigma_family=sigma_family, tau_family=tau_family, tau_vec=tau_vec)
+        self.fit_result_ = METHOD_TABLE[self.method].fit(self, problem)
+        self.coef_ = self.fit_result_.coef
+        self.intercept_ = self.fit_result_.intercept(self._context())
         if not (np.all(np.isfinite(self.coef_)) and np.isfinite(self.intercept_)):
             raise ConvergenceError(f"the {self.method} fit gave non-finite estimates; scale X and y (e.g. "
                                    "StandardScaler) or fix sigma and tau to numbers.")
@@ -381,18 +382,47 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                 raise ValueError("sigma=Jeffreys() gives an improper posterior here: X fits y exactly (e.g. p >= n); "
                                  "use scale_by_sigma=True or a proper prior such as InverseGamma.")
 
+    def _fit_exact(self, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
+        post = linear_normal_posterior(Xc, yc, loc=loc, tau=self._w_scale(sigma, tau), sigma=sigma)
+        return ExactPosterior(mean=post.mean, cov=post.cov)
+
     def _fit_map(self, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
         if sigma_family is None and tau_family is None:
             scale = self._w_scale(sigma, tau)
             if self.prior == "laplace":
                 return lasso_map(Xc, yc, sigma=sigma, tau=scale, loc=loc)
-            return linear_normal_posterior(Xc, yc, loc=loc, tau=scale, sigma=sigma)
+            post = linear_normal_posterior(Xc, yc, loc=loc, tau=scale, sigma=sigma)
+            return RidgeMAP(mean=post.mean, cov=post.cov)
         # No exact solver when sigma or tau is sampled: optimise the log density.
         static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family)
         init = {"sigma": float(np.std(yc)) or 1.0} if sigma_family == "jeffreys" else None  # no prior median
-        return find_map(models.linear_regression, {**static, **hyper, "X": Xc, "y": yc}, init=init)
+        return RegressionMAP.of(find_map(models.linear_regression, {**static, **hyper, "X": Xc, "y": yc}, init=init))
 
-    def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family, tau_vec=None):
+    def _run_gibbs(self, key, settings, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
+        from ..infer.gibbs import gibbs_data, run_gibbs
+
+        if sigma_family is None:
+            sigma_prior, start = None, sigma
+        elif sigma_family == "jeffreys":  # InvGamma(0, 0); start at the sd of y
+            sigma_prior, start = (0.0, 0.0), float(np.std(yc)) or 1.0
+        else:  # start at the prior mode
+            sigma_prior, start = sigma, float(np.sqrt(sigma[1] / (sigma[0] + 1.0)))
+        tau_start = tau if tau_family is None else float(np.sqrt(tau[1] / tau[0]))  # 1 / sqrt(E lambda^2)
+        data = gibbs_data(Xc, yc, loc=loc, tau=tau_start, sigma=start, sigma_prior=sigma_prior,
+                          tau_prior=tau if tau_family else None, centered=bool(self.fit_intercept))
+        return run_gibbs(key, data, settings=settings, scale_by_sigma=bool(self.scale_by_sigma),
+                         progress=self.progress)
+
+    def _run_nuts(self, key, settings, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
+        # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
+        static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family, Xc)
+        data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
+        return run_nuts(models.linear_regression_gram, key, data, static=static,
+                        settings=settings, progress=self.progress,
+                        desc=f"NUTS {static['prior']} regression")
+
+    def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family, tau_vec=None, *,
+                     sampler: Sampler):
         import jax
 
         settings = MCMCSettings(num_warmup=self.num_warmup, num_samples=self.num_samples,
@@ -400,28 +430,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                                 target_accept_prob=self.target_accept_prob, dense_mass=self.dense_mass)
         seed = check_seed(self.seed)  # None: fresh entropy; a Generator: one draw from it
         key_mcmc, key_pred = jax.random.split(jax.random.key(seed))
-        if self.method == "gibbs":
-            from ..infer.gibbs import gibbs_data, run_gibbs
-
-            if sigma_family is None:
-                sigma_prior, start = None, sigma
-            elif sigma_family == "jeffreys":  # InvGamma(0, 0); start at the sd of y
-                sigma_prior, start = (0.0, 0.0), float(np.std(yc)) or 1.0
-            else:  # start at the prior mode
-                sigma_prior, start = sigma, float(np.sqrt(sigma[1] / (sigma[0] + 1.0)))
-            tau_start = tau if tau_family is None else float(np.sqrt(tau[1] / tau[0]))  # 1 / sqrt(E lambda^2)
-            data = gibbs_data(Xc, yc, loc=loc, tau=tau_start, sigma=start, sigma_prior=sigma_prior,
-                              tau_prior=tau if tau_family else None, centered=bool(self.fit_intercept))
-            draws = run_gibbs(key_mcmc, data, settings=settings, scale_by_sigma=bool(self.scale_by_sigma),
-                              progress=self.progress)
-        else:
-            # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
-            static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family, Xc)
-            data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
-            draws = run_nuts(models.linear_regression_gram, key_mcmc, data, static=static,
-                             settings=settings, progress=self.progress,
-                             desc=f"NUTS {static['prior']} regression")
-        check_chains_moved(draws.samples["w"], "Gibbs" if self.method == "gibbs" else "NUTS", self.num_warmup)
+        draws = sampler.run(self, key_mcmc, settings, Xc, yc, loc, sigma, tau, sigma_family, tau_family)
+        check_chains_moved(draws.samples["w"], sampler.name, self.num_warmup)
         samples = dict(draws.samples)
         if tau_vec is not None:
             samples["w"] = samples["w"] * tau_vec  # back from the scaled columns
@@ -438,25 +448,36 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         pointwise = _PointwiseGroups(X, y, samples, sigma_draws, rng_pointwise)
         self._training_data = (X, y)  # for log_likelihood() and loo() when idata_ has no such group
         names = _names(self)
-        return PosteriorFit.from_draws(
+        fit = RegressionPosterior.from_draws(
             dataclasses.replace(draws, samples=samples),
             posterior_predictive=pointwise.predictive,
             log_likelihood=pointwise.log_likelihood,
             observed_data={"y": y},
             dims={"w": ["feature"], "y": ["obs"]},
             coords={"feature": names},
-            attrs={**provenance(), "model": repr(self), "seed": seed,
-                   "inference": "Gibbs (bayesreg, scale mixture of normals)" if self.method == "gibbs" else None},
+            attrs={**provenance(), "model": repr(self), "seed": seed, "inference": sampler.inference},
         )
+        warn_if_unconverged(fit.convergence_problems())
+        return fit
 
     @property
     def idata_(self):
         """The posterior as ArviZ ``InferenceData`` (NUTS and Gibbs fits), built on first access."""
         result = self.__dict__.get("fit_result_")
-        if not isinstance(result, PosteriorFit):
+        if result is None or not result.has_draws:
             raise AttributeError(f"{type(self).__name__} has no idata_: it holds a posterior only after a "
                                  "fit with method='nuts' or 'gibbs'.")
         return result.idata
+
+    @property
+    def posterior_(self):
+        """The Gaussian posterior of the coefficients (:class:`~bayesreg.conjugate.MultivariateNormal`),
+        for exact fits."""
+        closed_form = getattr(self.__dict__.get("fit_result_"), "closed_form", None)
+        if closed_form is None:
+            raise AttributeError(f"{type(self).__name__} has no posterior_: it holds a closed-form posterior "
+                                 "only after a fit with method='exact'.")
+        return closed_form
 
     def log_likelihood(self, X: ArrayLike | None = None, y: ArrayLike | None = None, *,
                        max_elements: int | None = None) -> NDArray[np.float64]:
@@ -469,7 +490,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         million). NUTS and Gibbs fits only; a loaded model needs X and y.
         """
         result = self.__dict__.get("fit_result_")
-        if not isinstance(result, PosteriorFit):
+        if result is None or not result.has_draws:
             raise ValueError("log_likelihood needs posterior draws: fit with method='nuts' or 'gibbs'.")
         if X is None and y is None:
             if "_training_data" not in self.__dict__:
@@ -482,19 +503,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             y = check_1d(y, "y")
             if y.shape[0] != X.shape[0]:
                 raise ValueError(f"X has {X.shape[0]} rows, y has {y.shape[0]} values.")
-        w = result.draws("w")
-        intercept = result.draws("intercept") if self.fit_intercept else None
-        sigma = result.draws("sigma") if "sigma" in result.posterior else np.sqrt(self._noise_var())
-        per_row = w.shape[0] * w.shape[1]
-        rows = max(1, (max_elements or likelihood.MAX_POINTWISE) // per_row)
-        out = np.empty(w.shape[:2] + (X.shape[0],))
-        for start in range(0, X.shape[0], rows):
-            block = slice(start, start + rows)
-            mean = w @ X[block].T
-            if intercept is not None:
-                mean += intercept[..., None]
-            out[..., block] = likelihood.normal_log_likelihood(y[block], mean, sigma)
-        return out
+        return result.pointwise_log_likelihood(X, y, self._context(), max_elements=max_elements)
 
     def loo(self, X: ArrayLike | None = None, y: ArrayLike | None = None, *, pointwise: bool = False, **kwargs):
         """PSIS-LOO by ArviZ (``arviz.ELPDData``): ``az.loo(est.idata_)`` when ``idata_`` holds the
@@ -530,25 +539,15 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             )
         return X
 
-    def _mean_draws(self, X) -> NDArray[np.float64] | None:
-        """(chain, draw, n) draws of the regression function at X (NUTS and Gibbs fits)."""
-        if self.method not in SAMPLERS:
-            return None
-        w = self.fit_result_.draws("w")
-        mean = w @ X.T
-        if self.fit_intercept:
-            mean = mean + self.fit_result_.draws("intercept")[..., None]
-        return mean
+    def _context(self, *, with_loc: bool = False) -> RegressionContext:
+        """What ``fit_result_`` needs besides its own arrays, from the parameters and fitted attributes."""
+        fixed = not _is_auto(self.sigma) and isinstance(self.sigma, int | float | np.number)
+        return RegressionContext(x_mean=self.x_mean_, y_mean=self.y_mean_, n_samples=self.n_samples_fit_,
+                                 fit_intercept=bool(self.fit_intercept), sigma=float(self.sigma) if fixed else None,
+                                 loc=self._loc_vector(self.n_features_in_) if with_loc else None)
 
     def _noise_var(self) -> float:
-        result = self.fit_result_
-        if isinstance(result, PosteriorFit) and "sigma" in result.posterior:
-            return float(np.mean(result.draws("sigma") ** 2))
-        if isinstance(result, MAPEstimate) and "sigma" in result.params:
-            return float(result.params["sigma"]) ** 2
-        if _is_auto(self.sigma) or not isinstance(self.sigma, int | float | np.number):
-            raise ValueError("sigma has a prior but this fit holds no draws or estimate of it.")
-        return float(self.sigma) ** 2
+        return self.fit_result_.noise_var(self._context())
 
     def predict(self, X: ArrayLike, return_std: bool = False):
         """Posterior predictive mean at X (the plug-in prediction for ``method="map"``).
@@ -560,15 +559,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         mean = X @ self.coef_ + self.intercept_
         if not return_std:
             return mean
-        var = np.full(X.shape[0], self._noise_var())
-        if self.method == "exact":
-            Xc = X - self.x_mean_
-            var += np.einsum("ij,jk,ik->i", Xc, self.posterior_.cov, Xc)
-            if self.fit_intercept:  # the intercept's own variance, sigma^2 / n
-                var += self._noise_var() / self.n_samples_fit_
-        elif self.method in SAMPLERS:
-            draws = self._mean_draws(X).reshape(-1, X.shape[0])
-            var += draws.var(axis=0)
+        var = self.fit_result_.predictive_var(X, self._context())
         return mean, np.sqrt(var)
 
     def predict_interval(self, X: ArrayLike, level: float = 0.95):
@@ -576,7 +567,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         predictive for exact fits and from predictive draws for NUTS fits."""
         level = check_level(level)
         X = self._check_X(X)
-        if self.method in SAMPLERS:
+        if self.fit_result_.has_draws:
             y_draws = self.sample_predictive(X)
             tail = (1 - level) / 2
             return np.quantile(y_draws, tail, axis=0), np.quantile(y_draws, 1 - tail, axis=0)
@@ -592,20 +583,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         ``seed`` (int >= 0 or a numpy Generator) defaults to the estimator's ``seed``."""
         X = self._check_X(X)
         rng = np.random.default_rng(check_seed(self.seed if seed is None else seed))
-        if self.method in SAMPLERS:
-            mean = self._mean_draws(X)
-            sigma = (self.fit_result_.draws("sigma") if "sigma" in self.fit_result_.posterior
-                     else np.sqrt(self._noise_var()))
-            return likelihood.normal_replicates(mean, sigma, rng=rng).reshape(-1, X.shape[0])
-        if self.method == "exact":
-            w = self.posterior_.sample(4000, rng=rng)
-            b = self.y_mean_ - w @ self.x_mean_ if self.fit_intercept else 0.0
-            noise = np.sqrt(self._noise_var())
-            if self.fit_intercept:
-                b = b + noise / np.sqrt(self.n_samples_fit_) * rng.standard_normal(4000)
-                b = b[:, None]
-            return w @ X.T + b + noise * rng.standard_normal((4000, X.shape[0]))
-        raise ValueError("sample_predictive needs a posterior: fit with method='nuts', 'gibbs' or 'exact'.")
+        return self.fit_result_.sample_predictive(X, self._context(), rng)
 
     def sample_prior_predictive(self, X: ArrayLike, y: ArrayLike | None = None, *, num_samples: int = 500,
                                 seed: int | None = None) -> NDArray[np.float64]:
@@ -657,23 +635,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         level = check_level(level)
         names = _names(self)
         table = pd.DataFrame({"coef": self.coef_}, index=pd.Index(names, name="feature"))
-        tail = (1 - level) / 2
-        if self.method in SAMPLERS:
-            w = self.fit_result_.draws("w").reshape(-1, self.n_features_in_)
-            summary = self.fit_result_.summary(var_names=["w"])
-            table["sd"] = w.std(axis=0, ddof=1)
-            table["median"] = np.median(w, axis=0)
-            table["lower"], table["upper"] = np.quantile(w, [tail, 1 - tail], axis=0)
-            table["ess_bulk"] = summary["ess_bulk"].values
-            table["r_hat"] = summary["r_hat"].values
-        elif self.method == "exact":
-            from scipy import special
-
-            table["sd"] = self.posterior_.std
-            z = special.ndtri(1 - tail)
-            table["lower"], table["upper"] = self.coef_ - z * table["sd"], self.coef_ + z * table["sd"]
-        else:
-            table["is_zero"] = self.coef_ == self._loc_vector(self.n_features_in_)
+        for column, values in self.fit_result_.coef_columns(level, self._context(with_loc=True)).items():
+            table[column] = values
         table.attrs["priors"] = self.prior_summary()
         return table
 
@@ -720,15 +683,6 @@ class _PointwiseGroups:
         return {"y": likelihood.normal_log_likelihood(self._y, self._regression_mean(), self._sigma)}
 
 
-def _map_coef(result) -> NDArray[np.float64]:
-    """The coefficients of a MAP result: lasso solution, ridge posterior, or L-BFGS optimum."""
-    if isinstance(result, MultivariateNormal):
-        return result.mean  # a Gaussian posterior's mode is its mean
-    if hasattr(result, "coef"):
-        return result.coef
-    return np.asarray(result.params["w"])
-
-
 def _is_auto(value) -> bool:
     return isinstance(value, str) and value == AUTO
 
@@ -745,11 +699,79 @@ def _names(est) -> list[str]:
 
 def _unscale(result, tau_vec, loc, loc_fit):
     """A MAP or exact result for u (w = tau_j u_j) restated for w; unchanged when tau_vec is None."""
-    if tau_vec is None:
-        return result
-    if isinstance(result, MultivariateNormal):
-        return MultivariateNormal(mean=result.mean * tau_vec, cov=result.cov * np.outer(tau_vec, tau_vec))
-    if isinstance(result, MAPEstimate):
-        return dataclasses.replace(result, params={**result.params, "w": np.asarray(result.params["w"]) * tau_vec})
-    # the exact lasso: a coefficient at its prior location stays exactly there
-    return dataclasses.replace(result, coef=np.where(result.coef == loc_fit, loc, result.coef * tau_vec))
+    return result if tau_vec is None else result.restate(tau_vec, loc, loc_fit)
+
+
+# ---------------------------------------------------------------------- the method table
+
+@dataclasses.dataclass(frozen=True)
+class _Problem:
+    """A fit's data and resolved scales, as ``fit`` hands them to a method: X, y as given, Xc,
+    yc centred (and, with a per-feature tau, Xc scaled to the columns x_j tau_j with loc_fit =
+    loc / tau_j); sigma and tau numbers or their prior's parameters."""
+
+    X: NDArray[np.float64]
+    y: NDArray[np.float64]
+    Xc: NDArray[np.float64]
+    yc: NDArray[np.float64]
+    loc: NDArray[np.float64]
+    loc_fit: NDArray[np.float64]
+    sigma: object
+    tau: object
+    sigma_family: str | None
+    tau_family: str | None
+    tau_vec: NDArray[np.float64] | None
+
+    @property
+    def centred(self) -> tuple:
+        """The arguments of the closed-form and MAP fits and of the samplers' runs."""
+        return self.Xc, self.yc, self.loc_fit, self.sigma, self.tau, self.sigma_family, self.tau_family
+
+
+@dataclasses.dataclass(frozen=True)
+class Sampler:
+    """An MCMC engine for ``_fit_sampler``: ``run(est, key, settings, Xc, yc, loc, sigma, tau,
+    sigma_family, tau_family)`` returns the draws; ``name`` labels its messages, ``inference``
+    the InferenceData (None: the driver's own label)."""
+
+    run: Callable
+    name: str
+    inference: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """One entry of the method table: ``fit(est, problem)`` returns the fit result (a
+    :class:`~bayesreg.results.RegressionResult`); ``check(est, sigma_family, tau_family)``
+    refuses parameters the method cannot fit (before any data is seen); ``no_shrinkage`` says
+    why the shrinkage priors cannot use it (None: they can)."""
+
+    fit: Callable
+    check: Callable | None = None
+    no_shrinkage: str | None = None
+
+
+def _sampled(sampler: Sampler) -> Callable:
+    def fit(est, p: _Problem):
+        return est._fit_sampler(p.X, p.y, *p.centred, p.tau_vec, sampler=sampler)
+    return fit
+
+
+def _closed_form(fit_method: Callable) -> Callable:
+    def fit(est, p: _Problem):
+        return _unscale(fit_method(est, *p.centred), p.tau_vec, p.loc, p.loc_fit)
+    return fit
+
+
+_NO_CLOSED_FORM = "there is no closed form or Gibbs sweep for it"
+METHOD_TABLE: dict[str, Method] = {
+    "nuts": Method(fit=_sampled(Sampler(BayesianLinearRegression._run_nuts, "NUTS"))),
+    "gibbs": Method(fit=_sampled(Sampler(BayesianLinearRegression._run_gibbs, "Gibbs",
+                                         "Gibbs (bayesreg, scale mixture of normals)")),
+                    check=BayesianLinearRegression._check_gibbs, no_shrinkage=_NO_CLOSED_FORM),
+    "map": Method(fit=_closed_form(BayesianLinearRegression._fit_map),
+                  no_shrinkage="its posterior density is unbounded at w = loc, so the mode is degenerate there"),
+    "exact": Method(fit=_closed_form(BayesianLinearRegression._fit_exact),
+                    check=BayesianLinearRegression._check_exact, no_shrinkage=_NO_CLOSED_FORM),
+}
+METHODS = tuple(METHOD_TABLE)  # "nuts", "gibbs", "map", "exact"

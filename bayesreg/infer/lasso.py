@@ -19,25 +19,48 @@ when that solve is not yet valid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from numpy.typing import NDArray
 
+from ..results import PointEstimate
+
 MAX_SWEEPS = 100_000
 
 
 @dataclass(frozen=True)
-class LassoSolution:
-    """Coefficients, the number of sweeps, and the largest relative KKT violation."""
+class LassoSolution(PointEstimate):
+    """Coefficients, the number of sweeps, and the largest relative KKT violation.
+
+    As a fit of ``BayesianLinearRegression`` it is a :class:`~bayesreg.results.PointEstimate`
+    (the interface :class:`~bayesreg.results.RegressionResult`)."""
+
+    KIND: ClassVar[str] = "lasso"
+    SECTION: ClassVar[str] = "solver"
 
     coef: NDArray[np.float64]
     n_sweeps: int
     kkt_violation: float
     polished: bool
+
+    def restate(self, tau_vec, loc, loc_fit):
+        """The solution for u (w = tau_j u_j) restated for w: a coefficient at its prior
+        location stays exactly there."""
+        return replace(self, coef=np.where(self.coef == loc_fit, loc, self.coef * tau_vec))
+
+    def to_arrays(self) -> dict[str, Any]:
+        return {"kind": self.KIND, "n_sweeps": self.n_sweeps, "kkt_violation": self.kkt_violation,
+                "polished": self.polished}
+
+    @classmethod
+    def from_arrays(cls, arrays, *, coef, idata=None):
+        return cls(coef=coef, n_sweeps=arrays["n_sweeps"], kkt_violation=arrays["kkt_violation"],
+                   polished=arrays["polished"])
 
 
 def _soft(x, t):
