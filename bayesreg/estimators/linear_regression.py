@@ -25,13 +25,15 @@ from ..infer.lasso import lasso_map
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts
 from ..infer.optimize import find_map
-from ..priors import COEFFICIENT_PRIORS, HalfNormal, split_coef_prior, split_scale
+from ..priors import COEFFICIENT_PRIORS, Gamma, HalfNormal, split_coef_prior, split_scale
 from ..results import MAPEstimate, PosteriorFit
 
 PRIORS = COEFFICIENT_PRIORS  # laplace, normal and the shrinkage priors (bayesreg.priors)
 METHODS = ("nuts", "gibbs", "map", "exact")
 SAMPLERS = ("nuts", "gibbs")  # the methods whose fit holds posterior draws
 AUTO = "auto"
+NOISE = models.NOISE  # the likelihood: Normal or Student-t noise
+NU_DEFAULT = Gamma(2.0, 0.1)  # brms's and Bambi's prior on the Student-t degrees of freedom
 TAU_AUTO = 2.5  # rstanarm's autoscale: coefficient prior scale 2.5 sd(y) / sd(x_j)
 
 
@@ -94,6 +96,16 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     progress : bool or None, default=None
         Progress bar on stderr while sampling; None: only where a person watches (a terminal or
         notebook; not in pipes, log files, CI or GridSearchCV workers).
+    noise : {"normal", "student_t"}, default="normal"
+        The likelihood. ``"student_t"``: y_i ~ StudentT(nu, b + x_i'w, sigma), robust to outliers
+        (brms's ``student()``, Bambi's ``family="t"``); sigma is then the noise *scale*. Runs on
+        ``method="nuts"`` with every prior (on the full data: Student-t has no sufficient
+        statistics; the intercept is sampled, not integrated out) and ``method="map"`` (L-BFGS);
+        ``"exact"`` and ``"gibbs"`` have no Student-t form and refuse it.
+    nu : None, float or Gamma, default=None
+        Degrees of freedom of Student-t noise. None: sampled with brms's and Bambi's default
+        prior ``Gamma(2, 0.1)`` (mean 20; unlike brms, not truncated at 1); a number fixes it
+        (e.g. 4); ``Gamma(a, b)`` samples it with that prior. Only with ``noise="student_t"``.
 
     Attributes
     ----------
@@ -133,7 +145,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     def __init__(self, prior="laplace", tau=AUTO, loc=0.0, sigma=AUTO, fit_intercept=True,
                  method="nuts", scale_by_sigma=False, num_warmup=1000, num_samples=1000,
                  num_chains=2, chain_method="parallel", target_accept_prob=0.8, dense_mass=False,
-                 seed=0, progress=None):
+                 seed=0, progress=None, noise="normal", nu=None):
         self.prior = prior
         self.tau = tau
         self.loc = loc
@@ -149,6 +161,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         self.dense_mass = dense_mass
         self.seed = seed
         self.progress = progress
+        self.noise = noise
+        self.nu = nu
 
     # ------------------------------------------------------------------ set-up
     def _loc_vector(self, n_features: int) -> NDArray[np.float64]:
@@ -168,6 +182,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         """(sigma family, sigma, tau family, tau) before seeing data: "auto" and a per-feature
         tau are resolved by :meth:`_resolve_scales` at fit time (their value here is None)."""
         check_option(self.method, "method", METHODS)
+        self._check_noise()
         if not isinstance(self.seed, np.random.Generator):  # a Generator is drawn from once, at fit
             check_seed(self.seed)
         for name in ("sigma", "tau"):
@@ -204,6 +219,24 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                 "method='nuts' for this model."
             )
         return sigma_family, sigma, tau_family, tau
+
+    def _check_noise(self):
+        """(nu family or None when fixed, nu) of Student-t noise, or None for Normal noise;
+        refuses the methods that have no Student-t form."""
+        check_option(self.noise, "noise", NOISE)
+        if self.noise == "normal":
+            if self.nu is not None:
+                raise ValueError(f"nu={self.nu!r} is the degrees of freedom of Student-t noise: pass "
+                                 "noise='student_t' with it, or leave nu=None.")
+            return None
+        if self.method in ("exact", "gibbs"):
+            raise ValueError(f"method={self.method!r} has no form for noise='student_t' (it needs the Normal "
+                             "likelihood); use method='nuts' or 'map'.")
+        nu = NU_DEFAULT if self.nu is None else self.nu
+        if isinstance(nu, bool | str) or not isinstance(nu, Gamma | int | float | np.number):
+            raise TypeError(f"nu must be None, a positive number or a Gamma prior such as Gamma(2, 0.1); "
+                            f"got {self.nu!r}.")
+        return split_scale(nu, "nu")
 
     def _resolve_scales(self, X, y, sigma, tau):
         """(sigma, tau, per-feature tau or None) with "auto" resolved from the data.
@@ -254,6 +287,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             priors["tau"] = self.tau if not isinstance(self.tau, int | float | np.number) else float(tau)
         priors["sigma"] = HalfNormal(sigma) if _is_auto(self.sigma) else (
             float(sigma) if sigma_family is None else self.sigma)
+        noise = self._check_noise()
+        if noise is not None:  # Student-t noise: its degrees of freedom
+            priors["nu"] = float(noise[1]) if noise[0] is None else (NU_DEFAULT if self.nu is None else self.nu)
         return priors
 
     def prior_summary(self) -> str:
@@ -280,6 +316,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             parts.append(f"w_j ~ {priors['w']}, loc = {loc_text}, tau = {tau_text}")
         sigma = priors["sigma"]
         parts.append(f"sigma = {sigma:g}" if isinstance(sigma, float) else f"sigma ~ {sigma!r}")
+        if "nu" in priors:
+            nu = priors["nu"]
+            parts.append("Student-t noise, " + (f"nu = {nu:g}" if isinstance(nu, float) else f"nu ~ {nu!r}"))
         return "; ".join(parts)
 
     def _check_shrinkage(self, tau_family):
@@ -313,6 +352,10 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         static = dict(prior=family, sigma_prior=sigma_family, tau_prior=tau_family,
                       scale_by_sigma=bool(self.scale_by_sigma), centered=bool(self.fit_intercept))
         hyper = dict(loc=loc, sigma=sigma, tau=tau)
+        noise = self._check_noise()
+        if noise is not None:  # only the full-data model has Student-t noise
+            static.update(noise=self.noise, nu_prior=noise[0])
+            hyper["nu"] = noise[1]
         if shrinkage is not None:
             hyper["shrinkage"] = shrinkage.params(*Xc.shape)
             if family == "r2d2":
@@ -358,6 +401,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             self.fit_result_ = fit
             self.coef_ = fit.draws("w").reshape(-1, n_features).mean(axis=0)
         self.intercept_ = float(self.y_mean_ - self.x_mean_ @ self.coef_) if self.fit_intercept else 0.0
+        if self.method == "map" and self.fit_intercept and self.noise != "normal":  # sampled, not integrated out
+            self.intercept_ += float(self.fit_result_.params["intercept_centered"])
         if self.method in SAMPLERS and self.fit_intercept:
             self.intercept_ = float(self.fit_result_.draws("intercept").mean())
         if not (np.all(np.isfinite(self.coef_)) and np.isfinite(self.intercept_)):
@@ -382,7 +427,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                                  "use scale_by_sigma=True or a proper prior such as InverseGamma.")
 
     def _fit_map(self, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
-        if sigma_family is None and tau_family is None:
+        if sigma_family is None and tau_family is None and self.noise == "normal":
             scale = self._w_scale(sigma, tau)
             if self.prior == "laplace":
                 return lasso_map(Xc, yc, sigma=sigma, tau=scale, loc=loc)
@@ -390,6 +435,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         # No exact solver when sigma or tau is sampled: optimise the log density.
         static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family)
         init = {"sigma": float(np.std(yc)) or 1.0} if sigma_family == "jeffreys" else None  # no prior median
+        if static.get("nu_prior") is not None:  # no Gamma icdf in JAX: start nu at its prior mean
+            init = {**(init or {}), "nu": float(hyper["nu"][0] / hyper["nu"][1])}
         return find_map(models.linear_regression, {**static, **hyper, "X": Xc, "y": yc}, init=init)
 
     def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family, tau_vec=None):
@@ -414,6 +461,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                               tau_prior=tau if tau_family else None, centered=bool(self.fit_intercept))
             draws = run_gibbs(key_mcmc, data, settings=settings, scale_by_sigma=bool(self.scale_by_sigma),
                               progress=self.progress)
+        elif self.noise != "normal":  # no sufficient statistics: the full-data model
+            static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family, Xc)
+            draws = run_nuts(models.linear_regression, key_mcmc, {**hyper, "X": Xc, "y": yc}, static=static,
+                             settings=settings, progress=self.progress,
+                             desc=f"NUTS {static['prior']} regression, Student-t noise")
         else:
             # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
             static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family, Xc)
@@ -429,13 +481,17 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             samples["lambda"] = 1.0 / samples["tau"]  # Park & Casella's lambda
         rng_intercept, rng_pointwise = np.random.default_rng(np.asarray(jax.random.key_data(key_pred))).spawn(2)
         sigma_draws = samples.get("sigma", sigma)
+        noise = self._check_noise()
+        nu_draws = None if noise is None else samples.get("nu", noise[1])
         w = samples["w"]
-        if self.fit_intercept:
+        if "intercept_centered" in samples:  # Student-t noise: b = ybar + alpha - xbar'w
+            samples["intercept"] = self.y_mean_ + samples.pop("intercept_centered") - w @ self.x_mean_
+        elif self.fit_intercept:
             # b | w, sigma, D ~ N(ybar - xbar'w, sigma^2 / n) under a flat prior on b
             sd = np.asarray(sigma_draws) / np.sqrt(X.shape[0])
             samples["intercept"] = likelihood.normal_replicates(
                 self.y_mean_ - w @ self.x_mean_, sd, rng=rng_intercept)
-        pointwise = _PointwiseGroups(X, y, samples, sigma_draws, rng_pointwise)
+        pointwise = _PointwiseGroups(X, y, samples, sigma_draws, rng_pointwise, nu_draws)
         self._training_data = (X, y)  # for log_likelihood() and loo() when idata_ has no such group
         names = _names(self)
         return PosteriorFit.from_draws(
@@ -460,7 +516,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     def log_likelihood(self, X: ArrayLike | None = None, y: ArrayLike | None = None, *,
                        max_elements: int | None = None) -> NDArray[np.float64]:
-        """Pointwise log-likelihood log N(y_i | b + x_i'w, sigma^2) of every posterior draw,
+        """Pointwise log-likelihood log N(y_i | b + x_i'w, sigma^2) (log StudentT(y_i | nu, b +
+        x_i'w, sigma) with Student-t noise) of every posterior draw,
         shape (chain, draw, n), at (X, y), by default the training data.
 
         Computed in chunks of rows of at most ``max_elements`` (default
@@ -485,6 +542,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         w = result.draws("w")
         intercept = result.draws("intercept") if self.fit_intercept else None
         sigma = result.draws("sigma") if "sigma" in result.posterior else np.sqrt(self._noise_var())
+        nu = self._nu_estimate()
         per_row = w.shape[0] * w.shape[1]
         rows = max(1, (max_elements or likelihood.MAX_POINTWISE) // per_row)
         out = np.empty(w.shape[:2] + (X.shape[0],))
@@ -493,7 +551,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             mean = w @ X[block].T
             if intercept is not None:
                 mean += intercept[..., None]
-            out[..., block] = likelihood.normal_log_likelihood(y[block], mean, sigma)
+            out[..., block] = (likelihood.normal_log_likelihood(y[block], mean, sigma) if nu is None
+                               else likelihood.student_t_log_likelihood(y[block], mean, sigma, nu))
         return out
 
     def loo(self, X: ArrayLike | None = None, y: ArrayLike | None = None, *, pointwise: bool = False, **kwargs):
@@ -550,17 +609,43 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             raise ValueError("sigma has a prior but this fit holds no draws or estimate of it.")
         return float(self.sigma) ** 2
 
+    def _nu_estimate(self):
+        """Student-t noise's degrees of freedom: (chain, draw) draws, the MAP, or the fixed number;
+        None for Normal noise."""
+        if self.noise == "normal":
+            return None
+        result = self.fit_result_
+        if isinstance(result, PosteriorFit) and "nu" in result.posterior:
+            return result.draws("nu")
+        if isinstance(result, MAPEstimate) and "nu" in result.params:
+            return float(result.params["nu"])
+        return float(self.nu)
+
+    def _predictive_noise_var(self) -> float:
+        """Variance of the noise: sigma^2, or sigma^2 nu / (nu - 2) for Student-t noise (infinite
+        when nu <= 2 has posterior mass), averaged over the draws."""
+        nu = self._nu_estimate()
+        if nu is None:
+            return self._noise_var()
+        result = self.fit_result_
+        sigma_sq = (result.draws("sigma") ** 2 if isinstance(result, PosteriorFit) and "sigma" in result.posterior
+                    else self._noise_var())
+        if np.any(np.asarray(nu) <= 2.0):
+            return float("inf")
+        return float(np.mean(sigma_sq * nu / (np.asarray(nu) - 2.0)))
+
     def predict(self, X: ArrayLike, return_std: bool = False):
         """Posterior predictive mean at X (the plug-in prediction for ``method="map"``).
 
         With ``return_std=True`` also the predictive standard deviation: parameter
-        uncertainty plus noise (plug-in: sigma only, for a MAP fit).
+        uncertainty plus noise (plug-in: sigma only, for a MAP fit; with Student-t noise
+        sigma^2 nu / (nu - 2), infinite where nu <= 2).
         """
         X = self._check_X(X)
         mean = X @ self.coef_ + self.intercept_
         if not return_std:
             return mean
-        var = np.full(X.shape[0], self._noise_var())
+        var = np.full(X.shape[0], self._predictive_noise_var())
         if self.method == "exact":
             Xc = X - self.x_mean_
             var += np.einsum("ij,jk,ik->i", Xc, self.posterior_.cov, Xc)
@@ -580,8 +665,12 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             y_draws = self.sample_predictive(X)
             tail = (1 - level) / 2
             return np.quantile(y_draws, tail, axis=0), np.quantile(y_draws, 1 - tail, axis=0)
-        from scipy import special
+        from scipy import special, stats
 
+        if self.noise != "normal":  # a MAP fit: the plug-in Student-t predictive
+            half = np.sqrt(self._noise_var()) * stats.t.ppf(0.5 + level / 2, self._nu_estimate())
+            mean = self.predict(X)
+            return mean - half, mean + half
         mean, std = self.predict(X, return_std=True)
         half = std * special.ndtri(0.5 + level / 2)
         return mean - half, mean + half
@@ -596,7 +685,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             mean = self._mean_draws(X)
             sigma = (self.fit_result_.draws("sigma") if "sigma" in self.fit_result_.posterior
                      else np.sqrt(self._noise_var()))
-            return likelihood.normal_replicates(mean, sigma, rng=rng).reshape(-1, X.shape[0])
+            if self.noise != "normal":
+                draws = likelihood.student_t_replicates(mean, sigma, self._nu_estimate(), rng=rng)
+            else:
+                draws = likelihood.normal_replicates(mean, sigma, rng=rng)
+            return draws.reshape(-1, X.shape[0])
         if self.method == "exact":
             w = self.posterior_.sample(4000, rng=rng)
             b = self.y_mean_ - w @ self.x_mean_ if self.fit_intercept else 0.0
@@ -694,8 +787,9 @@ class _PointwiseGroups:
     (chain, draw, n) arrays for ArviZ's posterior_predictive and log_likelihood groups,
     made only when the InferenceData is built, and skipped when too large for memory."""
 
-    def __init__(self, X, y, samples, sigma_draws, rng):
+    def __init__(self, X, y, samples, sigma_draws, rng, nu_draws=None):
         self._X, self._y, self._samples, self._sigma, self._rng = X, y, samples, sigma_draws, rng
+        self._nu = nu_draws  # Student-t noise's degrees of freedom; None: Normal noise
         self._mean = None
 
     def _fits(self) -> bool:
@@ -712,11 +806,15 @@ class _PointwiseGroups:
     def predictive(self) -> dict:
         if not self._fits():
             return {}
+        if self._nu is not None:
+            return {"y": likelihood.student_t_replicates(self._regression_mean(), self._sigma, self._nu, rng=self._rng)}
         return {"y": likelihood.normal_replicates(self._regression_mean(), self._sigma, rng=self._rng)}
 
     def log_likelihood(self) -> dict:
         if not self._fits():
             return {}
+        if self._nu is not None:
+            return {"y": likelihood.student_t_log_likelihood(self._y, self._regression_mean(), self._sigma, self._nu)}
         return {"y": likelihood.normal_log_likelihood(self._y, self._regression_mean(), self._sigma)}
 
 
