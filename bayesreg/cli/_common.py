@@ -211,7 +211,7 @@ def add_noise_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--df", type=positive_float, metavar="NU",
                    help="Student-t degrees of freedom, fixed (if not given: sampled with prior Gamma(--df-gamma))")
     p.add_argument("--df-gamma", default="2,0.1", metavar="A,B",
-                   help="shape and rate of the Gamma prior on the Student-t degrees of freedom (brms's default)")
+                   help="shape and rate of the Gamma prior on the Student-t degrees of freedom (as brms and Bambi)")
 
 
 def noise_params(args) -> dict:

@@ -53,7 +53,7 @@ def register(sub) -> None:
     p.add_argument("--prior", choices=("laplace", "normal", "horseshoe", "regularized_horseshoe", "r2d2"),
                    default="laplace",
                    help="prior the coefficients are drawn from, and fitted with (horseshoe: --tau is the scale of its "
-                        "global scale; regularized_horseshoe and r2d2 take their defaults and one --tau; the "
+                        "global scale; regularized_horseshoe and r2d2 their standard settings and one --tau; the "
                         "shrinkage priors have no MAP: its columns are NaN)")
     p.add_argument("--correlation", type=unit_interval, default=0.0, help="equal correlation of the features")
     p.add_argument("--n-test", type=positive_int, default=1000, help="held-out rows per replicate")
