@@ -604,8 +604,10 @@ def calibrate(model: str = "linear", method: str = "nuts", *, prior: str = "norm
     method : {"nuts", "gibbs", "exact"}, default="nuts"
         ``"gibbs"``: the Laplace-prior Gibbs sampler; ``"exact"``: iid draws from the closed
         form (Normal prior, scales fixed).
-    prior : {"normal", "laplace"}, default="normal"
-        Prior of the regression coefficients (``model="linear"``).
+    prior : {"normal", "laplace", "horseshoe", "regularized_horseshoe", "r2d2"}, default="normal"
+        Prior of the regression coefficients (``model="linear"``). The shrinkage priors run on
+        NUTS with their defaults (the horseshoe with ``Horseshoe(scale=tau)``) and rank their global
+        scale (tau, or R^2 for R2D2) besides w.
     n, p : int
         Observations and features of each simulated data set (X ~ N(0, I) per simulation),
         unless ``X`` gives a design shared by all simulations.
