@@ -81,7 +81,8 @@ def posterior_expected_test_mse(w_draws: ArrayLike, w_hat: ArrayLike, *, sigma=1
 
 def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplace", tau="auto", sigma="ols",
                        loc=0.0, fit_intercept: bool = True, num_warmup: int = 1000, num_samples: int = 1000,
-                       num_chains: int = 2, seed: int = 0, progress: bool | None = None, feature_names=None):
+                       num_chains: int = 2, seed: int = 0, progress: bool | None = None, feature_names=None,
+                       noise: str = "normal", nu=None):
     """Fit the MAP and NUTS once each; compare point estimates on a held-out set.
 
     Returns ``(table, fits)``. The table has one row per estimate (w_MAP, posterior mean,
@@ -93,7 +94,9 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
 
     ``tau="auto"`` is the estimator's default (2.5 sd(y) / sd(x_j) per feature); ``sigma="ols"``
     fixes sigma at the OLS residual sd of the training rows, so that the MAP is the exact
-    (weighted) lasso or ridge solution, as ``bayesreg compare`` does.
+    (weighted) lasso or ridge solution, as ``bayesreg compare`` does. ``noise="student_t"`` (with
+    ``nu``) fits Student-t noise, the MAP by L-BFGS; the posterior-expected MSE then uses the noise
+    variance sigma^2 nu / (nu - 2) and is NaN when draws of nu <= 2 make it infinite.
     """
     from .estimators.linear_regression import BayesianLinearRegression
 
@@ -111,13 +114,18 @@ def compare_estimators(X_train, y_train, X_test, y_test, *, prior: str = "laplac
             raise ValueError(f"feature_names has {len(feature_names)} names but X_train {X_train.shape[1]} columns.")
         frame_train, frame_test = (pd.DataFrame(X, columns=feature_names) for X in (X_train, X_test))
     sigma = fixed_sigma(sigma, X_train, y_train, fit_intercept=fit_intercept)
-    common = dict(prior=prior, tau=tau, sigma=sigma, loc=loc, fit_intercept=fit_intercept)
+    common = dict(prior=prior, tau=tau, sigma=sigma, loc=loc, fit_intercept=fit_intercept, noise=noise, nu=nu)
     map_fit = BayesianLinearRegression(method="map", **common).fit(frame_train, y_train)
     nuts = BayesianLinearRegression(method="nuts", num_warmup=num_warmup, num_samples=num_samples,
                                     num_chains=num_chains, seed=seed, progress=progress,
                                     **common).fit(frame_train, y_train)
     w = nuts.fit_result_.draws("w")
     sigma_draws = nuts.fit_result_.draws("sigma") if "sigma" in nuts.fit_result_.posterior else nuts._noise_var() ** 0.5
+    nu_draws = nuts._nu_estimate()
+    if nu_draws is not None:  # Student-t noise: its variance sigma^2 nu / (nu - 2), finite for nu > 2 only
+        nu_draws = np.broadcast_to(nu_draws, w.shape[:2])
+        finite = bool(np.all(nu_draws > 2.0))
+        sigma_draws = sigma_draws * np.sqrt(nu_draws / (nu_draws - 2.0)) if finite else np.full(w.shape[:2], np.nan)
     Xc, _, _, _ = center(X_train, y_train, fit_intercept=fit_intercept)
     M = Xc.T @ Xc / Xc.shape[0]
     flat = w.reshape(-1, w.shape[-1])

@@ -1,4 +1,4 @@
-"""Pointwise Normal log-likelihood and replicated data from posterior draws.
+"""Pointwise Normal (and Student-t) log-likelihood and replicated data from posterior draws.
 
 Shared by every model whose likelihood is y_i ~ N(m_i, sigma^2). These become ArviZ's
 log_likelihood (for LOO/WAIC) and posterior_predictive groups. Both are (chain, draw, n)
@@ -58,3 +58,34 @@ def normal_replicates(mean: np.ndarray, sigma, *, rng: np.random.Generator) -> n
     if sigma.ndim and sigma.ndim < mean.ndim:
         sigma = sigma[..., None]
     return mean + sigma * rng.standard_normal(mean.shape)
+
+
+def _per_draw(value, ndim: int):
+    """A scalar, or a (chain, draw) array given a trailing axis to broadcast over observations."""
+    value = np.asarray(value, dtype=np.float64)
+    return value[..., None] if value.ndim and value.ndim < ndim else value
+
+
+def student_t_log_likelihood(obs: np.ndarray, mean: np.ndarray, sigma, nu) -> np.ndarray:
+    """log StudentT(obs_i | nu, mean[..., i], sigma); ``sigma`` and ``nu`` scalars or (chain, draw)
+    arrays. The density of brms's ``student()`` and NumPyro's ``StudentT``."""
+    from scipy import special
+
+    mean = np.asarray(mean, dtype=np.float64)
+    sigma, nu = _per_draw(sigma, mean.ndim), _per_draw(nu, mean.ndim)
+    z = np.subtract(obs, mean)
+    z /= sigma
+    np.square(z, out=z)
+    z /= nu
+    out = np.log1p(z, out=z)
+    out *= -0.5 * (nu + 1.0)
+    out += special.gammaln(0.5 * (nu + 1.0)) - special.gammaln(0.5 * nu) - 0.5 * np.log(nu * np.pi) - np.log(sigma)
+    return out
+
+
+def student_t_replicates(mean: np.ndarray, sigma, nu, *, rng: np.random.Generator) -> np.ndarray:
+    """One replicated data set per draw: mean + sigma * standard Student-t(nu) noise."""
+    mean = np.asarray(mean, dtype=np.float64)
+    sigma = _per_draw(sigma, mean.ndim)
+    nu = np.broadcast_to(_per_draw(nu, mean.ndim), mean.shape)
+    return mean + sigma * rng.standard_t(nu)

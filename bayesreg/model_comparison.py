@@ -81,7 +81,7 @@ def compare_priors(X: ArrayLike, y: ArrayLike, priors=("laplace", "normal", "hor
     fit_intercept : bool, default=True
     **nuts_params
         Other estimator parameters (``num_samples``, ``num_chains``, ``seed``, ``target_accept_prob``,
-        ``scale_by_sigma``, ``progress``...).
+        ``scale_by_sigma``, ``progress``, ``noise="student_t"`` and ``nu``...).
     """
     X, y = check_X_y(X, y, estimator="compare_priors")
     if not 0.0 < float(test_size) < 1.0:
@@ -147,6 +147,7 @@ def _map_at_medians(est: BayesianLinearRegression) -> BayesianLinearRegression |
     def median(name, value):
         return float(np.median(fit.draws(name))) if name in fit.posterior else float(value)
 
+    nu = None if est.noise == "normal" else median("nu", est.nu)  # Student-t noise: the MAP is then L-BFGS
     return BayesianLinearRegression(prior=est.prior, sigma=median("sigma", est.sigma), tau=median("tau", est.tau),
                                     loc=est.loc, fit_intercept=est.fit_intercept, scale_by_sigma=est.scale_by_sigma,
-                                    method="map")
+                                    method="map", noise=est.noise, nu=nu)

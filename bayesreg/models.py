@@ -122,8 +122,11 @@ def linear_regression(
     centered=False,
     shrinkage=None,
     x_sq=None,
+    noise="normal",
+    nu=None,
+    nu_prior=None,
 ):
-    """y = X w + eps, eps ~ N(0, sigma^2); w_j ~ Laplace(loc_j, tau) or Normal(loc_j, tau),
+    """y = X w + eps, eps ~ N(0, sigma^2) (or Student-t, see below); w_j ~ Laplace(loc_j, tau) or Normal(loc_j, tau),
     or a shrinkage prior (``prior`` in :data:`SHRINKAGE`, numbers in ``shrinkage``; tau unused).
 
     ``sigma_prior``/``tau_prior`` name a prior family ("halfnormal", "halfcauchy"); then
@@ -132,14 +135,54 @@ def linear_regression(
     lasso, whose posterior is unimodal). ``centered`` says X and y were centred to
     integrate out a flat-prior intercept: the integral contributes a factor sigma
     (sqrt(2 pi / n) is constant), which matters only when sigma is sampled.
+
+    ``noise="student_t"``: eps ~ StudentT(nu, 0, sigma) (see :func:`_observation`). The
+    intercept has no closed form under it, so with ``centered`` it is a sampled site.
     """
     n_samples, n_features = X.shape
     w, sigma = _coefficients(n_features, loc=loc, tau=tau, sigma=sigma, prior=prior, sigma_prior=sigma_prior,
                              tau_prior=tau_prior, scale_by_sigma=scale_by_sigma, shrinkage=shrinkage, x_sq=x_sq)
+    if noise != "normal":
+        _observation(X @ w, sigma, y, n_samples=n_samples, noise=noise, nu=nu, nu_prior=nu_prior, centered=centered)
+        return
     if centered and sigma_prior is not None:
         numpyro.factor("intercept_integral", jnp.log(sigma))
     with numpyro.plate("data", n_samples):
         numpyro.sample("y", dist.Normal(X @ w, sigma), obs=y)
+
+
+NOISE = ("normal", "student_t")
+
+
+class Flat(dist.ImproperUniform):
+    """The improper flat density on the real line (an intercept's prior).
+
+    As for :class:`Jeffreys`, ``sample`` returns zeros only so that tracing a model has a value;
+    a prior predictive draw of a flat-prior intercept is therefore 0 (data centred at their mean)."""
+
+    def __init__(self):
+        super().__init__(constraints.real, (), ())
+
+    def sample(self, key, sample_shape=()):
+        return jnp.zeros(sample_shape)
+
+
+def _observation(mean, sigma, y, *, n_samples, noise, nu, nu_prior, centered):
+    """The observed site of a regression with heavy-tailed noise: y_i ~ StudentT(nu, mean_i +
+    alpha, sigma), brms's ``student()`` and Bambi's ``family="t"``.
+
+    ``nu`` is fixed, or with ``nu_prior="gamma"`` the (concentration, rate) of its Gamma prior
+    (brms's default Gamma(2, 0.1)). Student-t has no sufficient statistics and does not
+    integrate a flat-prior intercept out, so with ``centered`` (X and y centred) the
+    intercept at the centre, ``intercept_centered`` = b + xbar'w - ybar, is sampled with a flat
+    prior; centring keeps it nearly uncorrelated with w, which NUTS likes.
+    """
+    if nu_prior == "gamma":
+        nu = numpyro.sample("nu", dist.Gamma(nu[0], nu[1]))
+    if centered:
+        mean = mean + numpyro.sample("intercept_centered", Flat())
+    with numpyro.plate("data", n_samples):
+        numpyro.sample("y", dist.StudentT(nu, mean, sigma), obs=y)
 
 
 def linear_regression_gram(

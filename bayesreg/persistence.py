@@ -54,6 +54,7 @@ def _meta(est) -> dict:
     params = est.get_params()
     params["sigma"], params["tau"] = prior_to_json(params["sigma"]), prior_to_json(params["tau"])
     params["prior"] = prior_to_json(params["prior"])
+    params["nu"] = prior_to_json(params.get("nu"))
     params["loc"] = np.asarray(params["loc"], dtype=float).tolist()
     # only public state: the constructor's parameters and the fitted attributes (names ending in "_")
     meta = {
@@ -211,6 +212,7 @@ def _from_meta(meta, folder: Path, estimator_class):
         params = dict(meta["params"])
         params["sigma"], params["tau"] = prior_from_json(params["sigma"]), prior_from_json(params["tau"])
         params["prior"] = prior_from_json(params["prior"])
+        params["nu"] = prior_from_json(params.get("nu"))  # absent from files before Student-t noise: None
         loc = np.asarray(params["loc"], dtype=float)
         params["loc"] = float(loc) if loc.ndim == 0 else loc
         est = estimator_class(**params)

@@ -114,10 +114,21 @@ class LassoLambda(_ConcentrationRate):
     family = "lasso_lambda"
 
 
+@dataclass(frozen=True, repr=False)
+class Gamma(_ConcentrationRate):
+    """nu ~ Gamma(concentration, rate): the prior on the degrees of freedom of Student-t noise.
+
+    ``Gamma(2, 0.1)`` (mean 20, mode 10) is brms's and Bambi's default for ``nu`` (Juarez &
+    Steel 2010); give it as ``BayesianLinearRegression(noise="student_t", nu=Gamma(a, b))``.
+    """
+
+    family = "gamma"
+
+
 PRIOR_FAMILIES = {"halfnormal": HalfNormal, "halfcauchy": HalfCauchy, "invgamma_variance": InverseGamma,
-                  "jeffreys": Jeffreys, "lasso_lambda": LassoLambda}
-PRIOR_TYPES = (ScalePrior, InverseGamma, Jeffreys, LassoLambda)
-_ONLY_FOR = {Jeffreys: "sigma", LassoLambda: "tau"}
+                  "jeffreys": Jeffreys, "lasso_lambda": LassoLambda, "gamma": Gamma}
+PRIOR_TYPES = (ScalePrior, InverseGamma, Jeffreys, LassoLambda, Gamma)
+_ONLY_FOR = {Jeffreys: "sigma", LassoLambda: "tau", Gamma: "nu"}
 
 
 def split_scale(value, name: str):
@@ -126,7 +137,7 @@ def split_scale(value, name: str):
     only = _ONLY_FOR.get(type(value))
     if only is not None and name != only:
         raise TypeError(f"{name}={value!r}: {type(value).__name__} is a prior for {only}, not {name}.")
-    if isinstance(value, InverseGamma | Jeffreys | LassoLambda):
+    if isinstance(value, InverseGamma | Jeffreys | LassoLambda | Gamma):
         return value.family, value.value
     if isinstance(value, ScalePrior):
         return value.family, value.scale
@@ -254,7 +265,7 @@ def prior_from_json(obj):
         family = obj.get("family")
         if family not in PRIOR_FAMILIES:
             raise ValueError(f"unknown prior family {family!r}; expected one of {tuple(PRIOR_FAMILIES)}.")
-        if family in ("invgamma_variance", "lasso_lambda"):
+        if family in ("invgamma_variance", "lasso_lambda", "gamma"):
             return PRIOR_FAMILIES[family](obj["concentration"], obj["rate"])
         if family == "jeffreys":
             return Jeffreys()
@@ -265,7 +276,7 @@ def prior_from_json(obj):
 def prior_to_json(value):
     if isinstance(value, Horseshoe | RegularizedHorseshoe | R2D2):
         return value.to_json()
-    if isinstance(value, InverseGamma | LassoLambda):
+    if isinstance(value, InverseGamma | LassoLambda | Gamma):
         return {"family": value.family, "concentration": value.concentration, "rate": value.rate}
     if isinstance(value, Jeffreys):
         return {"family": value.family}

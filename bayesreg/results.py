@@ -203,6 +203,8 @@ class RegressionContext:
     fit_intercept: bool
     sigma: float | None  # the fixed noise sd; None when sigma has a prior
     loc: NDArray[np.float64] | None = None  # the coefficients' prior location (read by coef_columns)
+    student_t: bool = False  # Student-t noise rather than Normal
+    nu: float | None = None  # its fixed degrees of freedom; None when nu has a prior (or the noise is Normal)
 
     def fixed_noise_var(self) -> float:
         if self.sigma is None:
@@ -234,6 +236,8 @@ class RegressionResult(Protocol):
 
     def noise_var(self, ctx: RegressionContext) -> float: ...
 
+    def nu(self, ctx: RegressionContext): ...  # Student-t noise's df (draws or a number); None for Normal noise
+
     def predictive_var(self, X: NDArray[np.float64], ctx: RegressionContext) -> NDArray[np.float64]: ...
 
     def sample_predictive(self, X: NDArray[np.float64], ctx: RegressionContext,
@@ -245,6 +249,17 @@ class RegressionResult(Protocol):
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, Any], *, coef: NDArray[np.float64], idata=None): ...
+
+
+def _predictive_noise_var(sigma_sq, nu) -> float:
+    """The noise's variance averaged over draws: sigma^2, or sigma^2 nu / (nu - 2) for Student-t
+    noise (infinite when nu <= 2 has mass)."""
+    if nu is None:
+        return float(np.mean(sigma_sq))
+    nu = np.asarray(nu, dtype=float)
+    if np.any(nu <= 2.0):
+        return float("inf")
+    return float(np.mean(sigma_sq * nu / (nu - 2.0)))
 
 
 def _centred_intercept(coef, ctx: RegressionContext) -> float:
@@ -265,8 +280,12 @@ class PointEstimate:
     def noise_var(self, ctx: RegressionContext) -> float:
         return ctx.fixed_noise_var()
 
+    def nu(self, ctx: RegressionContext):
+        """Student-t noise's degrees of freedom (the estimate or the fixed number); None for Normal noise."""
+        return ctx.nu if ctx.student_t else None
+
     def predictive_var(self, X, ctx: RegressionContext):
-        return np.full(X.shape[0], self.noise_var(ctx))
+        return np.full(X.shape[0], _predictive_noise_var(self.noise_var(ctx), self.nu(ctx)))
 
     def sample_predictive(self, X, ctx: RegressionContext, rng):
         raise ValueError(NO_POSTERIOR)
@@ -330,6 +349,9 @@ class ExactPosterior(_GaussianCoef):
             b = b[:, None]
         return w @ X.T + b + noise * rng.standard_normal((4000, X.shape[0]))
 
+    def nu(self, ctx: RegressionContext):
+        return None  # the conjugate case: Normal noise only
+
     def coef_columns(self, level: float, ctx: RegressionContext) -> dict[str, Any]:
         from scipy import special
 
@@ -360,10 +382,21 @@ class RegressionMAP(PointEstimate, MAPEstimate):
     def coef(self) -> NDArray[np.float64]:
         return np.asarray(self.params["w"])
 
+    def intercept(self, ctx: RegressionContext) -> float:
+        b = _centred_intercept(self.coef, ctx)
+        if ctx.fit_intercept and "intercept_centered" in self.params:  # Student-t: sampled, not integrated out
+            b += float(self.params["intercept_centered"])
+        return b
+
     def noise_var(self, ctx: RegressionContext) -> float:
         if "sigma" in self.params:
             return float(self.params["sigma"]) ** 2
         return ctx.fixed_noise_var()
+
+    def nu(self, ctx: RegressionContext):
+        if ctx.student_t and "nu" in self.params:
+            return float(self.params["nu"])
+        return super().nu(ctx)
 
     def restate(self, tau_vec, loc, loc_fit):
         return replace(self, params={**self.params, "w": np.asarray(self.params["w"]) * tau_vec})
@@ -407,6 +440,12 @@ class RegressionPosterior(PosteriorFit):
         """sigma's draws, (chain, draw), or the fixed sigma."""
         return self.draws("sigma") if "sigma" in self.posterior else np.sqrt(self.noise_var(ctx))
 
+    def nu(self, ctx: RegressionContext):
+        """Student-t noise's degrees of freedom: (chain, draw) draws or the fixed number; None for Normal noise."""
+        if not ctx.student_t:
+            return None
+        return self.draws("nu") if "nu" in self.posterior else ctx.nu
+
     def mean_draws(self, X, ctx: RegressionContext) -> NDArray[np.float64]:
         """(chain, draw, n) draws of the regression function at X."""
         mean = self.draws("w") @ X.T
@@ -415,19 +454,22 @@ class RegressionPosterior(PosteriorFit):
         return mean
 
     def predictive_var(self, X, ctx: RegressionContext):
-        var = np.full(X.shape[0], self.noise_var(ctx))
+        var = np.full(X.shape[0], _predictive_noise_var(self._noise_sd(ctx) ** 2, self.nu(ctx)))
         var += self.mean_draws(X, ctx).reshape(-1, X.shape[0]).var(axis=0)
         return var
 
     def sample_predictive(self, X, ctx: RegressionContext, rng):
-        mean = self.mean_draws(X, ctx)
-        return likelihood.normal_replicates(mean, self._noise_sd(ctx), rng=rng).reshape(-1, X.shape[0])
+        mean, sigma, nu = self.mean_draws(X, ctx), self._noise_sd(ctx), self.nu(ctx)
+        draws = (likelihood.normal_replicates(mean, sigma, rng=rng) if nu is None
+                 else likelihood.student_t_replicates(mean, sigma, nu, rng=rng))
+        return draws.reshape(-1, X.shape[0])
 
     def pointwise_log_likelihood(self, X, y, ctx: RegressionContext, *, max_elements: int | None = None):
-        """log N(y_i | b + x_i'w, sigma^2) of every draw, (chain, draw, n), in chunks of rows."""
+        """log N(y_i | b + x_i'w, sigma^2) (log StudentT(y_i | nu, b + x_i'w, sigma) with Student-t
+        noise) of every draw, (chain, draw, n), in chunks of rows."""
         w = self.draws("w")
         intercept = self.draws("intercept") if ctx.fit_intercept else None
-        sigma = self._noise_sd(ctx)
+        sigma, nu = self._noise_sd(ctx), self.nu(ctx)
         per_row = w.shape[0] * w.shape[1]
         rows = max(1, (max_elements or likelihood.MAX_POINTWISE) // per_row)
         out = np.empty(w.shape[:2] + (X.shape[0],))
@@ -436,7 +478,8 @@ class RegressionPosterior(PosteriorFit):
             mean = w @ X[block].T
             if intercept is not None:
                 mean += intercept[..., None]
-            out[..., block] = likelihood.normal_log_likelihood(y[block], mean, sigma)
+            out[..., block] = (likelihood.normal_log_likelihood(y[block], mean, sigma) if nu is None
+                               else likelihood.student_t_log_likelihood(y[block], mean, sigma, nu))
         return out
 
     def coef_columns(self, level: float, ctx: RegressionContext) -> dict[str, Any]:

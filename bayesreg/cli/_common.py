@@ -203,6 +203,34 @@ def add_regression_options(p: argparse.ArgumentParser, *, sigma_auto: bool = Fal
     p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
 
 
+def add_noise_options(p: argparse.ArgumentParser) -> None:
+    """``--noise`` (Normal or Student-t) and the Student-t degrees of freedom ``--df`` / ``--df-gamma``."""
+    p.add_argument("--noise", choices=("normal", "student-t"), default="normal",
+                   help="the likelihood: Normal noise, or Student-t noise (robust to outliers; brms's student(), "
+                        "Bambi's family='t'); needs --method nuts or map")
+    p.add_argument("--df", type=positive_float, metavar="NU",
+                   help="Student-t degrees of freedom, fixed (if not given: sampled with prior Gamma(--df-gamma))")
+    p.add_argument("--df-gamma", default="2,0.1", metavar="A,B",
+                   help="shape and rate of the Gamma prior on the Student-t degrees of freedom (as brms and Bambi)")
+
+
+def noise_params(args) -> dict:
+    """The estimator's ``noise`` and ``nu`` from ``--noise``, ``--df`` and ``--df-gamma``."""
+    from ..priors import Gamma
+
+    if args.noise == "normal":
+        if args.df is not None:
+            raise ValueError("--df is the degrees of freedom of Student-t noise: add --noise student-t.")
+        return {}
+    if args.df is not None:
+        return {"noise": "student_t", "nu": args.df}
+    try:
+        shape, rate = (float(v) for v in args.df_gamma.split(","))
+    except ValueError:
+        raise ValueError(f"--df-gamma must be two numbers A,B; got {args.df_gamma!r}.") from None
+    return {"noise": "student_t", "nu": Gamma(shape, rate)}
+
+
 def load_data(args):
     """The ``--data`` set, checked against ``--loc``: one clear error before any fitting."""
     from ..datasets import load_regression_data

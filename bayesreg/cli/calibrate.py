@@ -10,6 +10,7 @@ from ._common import (
     add_cluster_options,
     add_output_options,
     finish,
+    fraction,
     nonnegative_int,
     positive_float,
     positive_int,
@@ -44,7 +45,12 @@ def register(sub) -> None:
     p.add_argument("--model", choices=MODELS, default="linear", help="the model to calibrate")
     p.add_argument("--method", type=_methods, default=["nuts"], metavar="nuts,gibbs,exact",
                    help="inference methods, comma-separated")
-    p.add_argument("--prior", choices=("normal", "laplace"), default="normal", help="prior on w (linear model)")
+    p.add_argument("--prior", choices=("normal", "laplace", "horseshoe", "regularized_horseshoe", "r2d2"),
+                   default="normal", help="prior on w (linear model); the shrinkage priors need --method nuts and "
+                                          "draw the truth from the prior itself (--tau: the horseshoe's scale)")
+    p.add_argument("--shrinkage", action="store_true",
+                   help="the shrinkage-prior cases (horseshoe, regularized_horseshoe, r2d2; NUTS, sigma fixed, "
+                        "target acceptance 0.95), alone or after --all's cases (not part of --all: they are slower)")
     p.add_argument("--sigma-prior", type=_scale_prior, choices=(None, "halfnormal", "invgamma"), default=None,
                    metavar="none|halfnormal|invgamma", help="sample sigma from this prior (scale --sigma)")
     p.add_argument("--tau-prior", type=_scale_prior, choices=(None, "halfnormal"), default=None,
@@ -62,6 +68,8 @@ def register(sub) -> None:
     p.add_argument("--num-warmup", type=nonnegative_int, default=500, metavar="N",
                    help="NUTS warmup iterations per simulation")
     p.add_argument("--num-samples", type=positive_int, default=1000, metavar="N", help="draws per simulation")
+    p.add_argument("--target-accept", type=fraction, metavar="P",
+                   help="NUTS target acceptance probability (if not given: 0.8; 0.95 for the shrinkage priors)")
     p.add_argument("--num-draws", type=positive_int, default=99, metavar="L",
                    help="rank among L thinned draws")
     p.add_argument("--bins", type=positive_int, default=20, help="histogram / chi-square bins; must divide L + 1")
@@ -75,15 +83,19 @@ def register(sub) -> None:
 
 
 def _cases(args):
-    from ..studies.calibration import CalibrationCase, standard_cases
+    from ..studies.calibration import SHRINKAGE, CalibrationCase, shrinkage_cases, standard_cases
 
     if (args.num_draws + 1) % args.bins:
         raise ValueError(f"--bins must divide --num-draws + 1 = {args.num_draws + 1} (the number of rank values); "
                          f"got {args.bins}.")
     common = dict(n=args.n, p=args.p, sigma=args.sigma, tau=args.tau, num_warmup=args.num_warmup,
                   num_samples=args.num_samples, num_draws=args.num_draws, num_bins=args.bins)
-    if args.all:
-        return standard_cases(**common)
+    if args.target_accept is not None:
+        common["target_accept_prob"] = args.target_accept
+    if args.all or args.shrinkage:
+        return (standard_cases(**common) if args.all else []) + (shrinkage_cases(**common) if args.shrinkage else [])
+    if args.prior in SHRINKAGE and args.target_accept is None:
+        common["target_accept_prob"] = 0.95
     return [CalibrationCase(model=args.model.replace("-", "_"), method=method, prior=args.prior,
                             sigma_prior=args.sigma_prior, tau_prior=args.tau_prior, fit_sigma=args.fit_sigma,
                             fit_tau=args.fit_tau, **common) for method in args.method]

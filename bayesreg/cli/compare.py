@@ -6,10 +6,12 @@ import argparse
 
 from ._common import (
     SEED_HELP,
+    add_noise_options,
     add_nuts_options,
     add_output_options,
     finish,
     fraction,
+    noise_params,
     nonnegative_int,
     print_convergence,
     scale_or_auto,
@@ -49,6 +51,7 @@ def register(sub) -> None:
                         "is one fixed scale")
     c.add_argument("--sigma", type=scale_or_ols, default="ols", metavar="S|ols",
                    help="noise sd; 'ols': OLS residual sd on the training split")
+    add_noise_options(c)
     c.add_argument("--test-size", type=fraction, default=0.25, help="fraction of the rows held out")
     c.add_argument("--fit-intercept", action=argparse.BooleanOptionalAction, default=True,
                    help="unpenalised intercept")
@@ -59,6 +62,7 @@ def register(sub) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    args.noise_params = noise_params(args)  # checked before any work
     if args.priors:
         return run_compare_priors(args)
     from ..datasets import load_regression_data, shuffled_split
@@ -74,10 +78,12 @@ def run_compare(args: argparse.Namespace) -> int:
     table, fits = compare_estimators(X_tr, y_tr, X_te, y_te, prior=args.prior, tau=args.tau, sigma=args.sigma,
                                      fit_intercept=args.fit_intercept, num_warmup=args.num_warmup,
                                      num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
-                                     progress=args.progress, feature_names=data.feature_names)
+                                     progress=args.progress, feature_names=data.feature_names,
+                                     **args.noise_params)
     sigma = fits["map"].sigma  # "ols" resolved on the training rows
+    noise = f", Student-t noise (nu {args.noise_params['nu']})" if args.noise_params else ""
     print(f"data: {data.source}; {len(train)} training and {len(test)} test rows; {args.prior} prior, "
-          f"tau = {args.tau}, sigma = {sigma:.4g}\n")
+          f"tau = {args.tau}, sigma = {sigma:.4g}{noise}\n")
     print(format_table(table, "Point estimates on held-out data (SE: standard errors; paired differences "
                               "are MSE(row) - MSE(posterior mean))"))
     convergence = fits["nuts"].fit_result_.convergence()
@@ -114,9 +120,10 @@ def run_compare_priors(args: argparse.Namespace) -> int:
     result = compare_priors(data.X, data.y, args.priors, test_size=args.test_size, split_seed=args.seed,
                             fit_intercept=args.fit_intercept, num_warmup=args.num_warmup,
                             num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
-                            target_accept_prob=args.target_accept, progress=args.progress)
+                            target_accept_prob=args.target_accept, progress=args.progress, **args.noise_params)
+    noise = f"; Student-t noise (nu {args.noise_params['nu']})" if args.noise_params else ""
     print(f"data: {data.source}; {len(result.train)} training and {len(result.test)} test rows; "
-          f"priors {', '.join(args.priors)}\n")
+          f"priors {', '.join(args.priors)}{noise}\n")
     with pd.option_context("display.width", 200):
         print(format_table(result.table, "PSIS-LOO on the training rows (elpd_diff: to the best, with the SE of the "
                                          "paired difference; weight: stacking) and test MSE on the held-out rows"))

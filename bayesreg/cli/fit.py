@@ -7,12 +7,14 @@ import argparse
 import numpy as np
 
 from ._common import (
+    add_noise_options,
     add_nuts_options,
     add_output_options,
     add_regression_options,
     coefficient_prior,
     finish,
     load_data,
+    noise_params,
     noise_sd,
     output_dir,
     print_convergence,
@@ -44,6 +46,7 @@ def register(sub) -> None:
     p.add_argument("--lambda-gamma", default="1,1.78", metavar="R,DELTA",
                    help="shape and rate of the Gamma prior on lambda^2 with --tau-prior lasso-lambda "
                         "(1,1.78: Park & Casella's choice for diabetes)")
+    add_noise_options(p)
     p.add_argument("--scale-by-sigma", action="store_true",
                    help="w_j | sigma ~ Laplace(loc_j, sigma * tau) (Park & Casella)")
     p.add_argument("--method", type=_methods, default=None, metavar="M[,M]",
@@ -73,6 +76,9 @@ def run_fit(args: argparse.Namespace) -> int:
     from ..tables import format_table
 
     prior = coefficient_prior(args)
+    noise = noise_params(args)
+    if noise and args.method is not None and {"exact", "gibbs"} & set(args.method):
+        raise ValueError("--noise student-t has no exact or Gibbs form: use --method nuts and/or map.")
     if args.method is None:
         args.method = ["nuts"] if args.prior in SHRINKAGE_PRIORS else ["nuts", "map"]
     data = load_data(args)
@@ -104,7 +110,7 @@ def run_fit(args: argparse.Namespace) -> int:
         prior=prior, tau=tau, loc=args.loc, sigma=sigma, fit_intercept=args.fit_intercept,
         method=method, scale_by_sigma=args.scale_by_sigma, num_warmup=args.num_warmup,
         num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
-        target_accept_prob=args.target_accept, dense_mass=args.dense_mass, progress=args.progress,
+        target_accept_prob=args.target_accept, dense_mass=args.dense_mass, progress=args.progress, **noise,
     ) for method in args.method}
     for est in estimators.values():
         # every method's settings are checked before anything is printed or fitted: an invalid
@@ -112,7 +118,9 @@ def run_fit(args: argparse.Namespace) -> int:
         est.validate()
     print(f"data: {data.source}; target {data.target_name}")
     print(f"model: {prior} prior, tau = {tau}, sigma = {sigma}, loc = {args.loc}, "
-          f"intercept {'on' if args.fit_intercept else 'off'}\n")
+          f"intercept {'on' if args.fit_intercept else 'off'}"
+          + (f", Student-t noise with nu {'= ' if isinstance(noise['nu'], float) else '~ '}{noise['nu']}" if noise
+             else "") + "\n")
     X = pd.DataFrame(data.X, columns=data.feature_names)
     fits, columns = {}, {}
     for method, est in estimators.items():
@@ -137,7 +145,8 @@ def run_fit(args: argparse.Namespace) -> int:
         "data": {"source": data.source, "n_samples": int(data.X.shape[0]),
                  "n_features": int(data.X.shape[1]), "target": data.target_name},
         "model": {"prior": args.prior, "prior_args": str(prior), "tau": str(tau), "sigma": str(sigma),
-                  "sigma_value": sigma_value, "fit_intercept": args.fit_intercept},
+                  "sigma_value": sigma_value, "fit_intercept": args.fit_intercept,
+                  "noise": noise.get("noise", "normal"), "nu": str(noise["nu"]) if noise else None},
         "fits": {m: {"coef": dict(zip(data.feature_names, est.coef_, strict=True)),
                      "intercept": est.intercept_, "r2_train": est.score(X, data.y),
                      "priors": _priors_json(est), "prior_summary": est.prior_summary(),
@@ -190,7 +199,7 @@ def _fit_figures(args, fits, data) -> dict:
     sampled = fits.get("nuts") or fits.get("gibbs")
     if sampled is not None:
         idata = sampled.idata_
-        var_names = [v for v in ("w", "sigma", "tau", "lambda") if v in idata.posterior]
+        var_names = [v for v in ("w", "sigma", "tau", "lambda", "nu") if v in idata.posterior]
         figures["trace"] = plot("trace", idata, var_names=var_names)
         figures["rank"] = plot("rank", idata, var_names=["w"])
         figures["forest"] = plot("forest", idata, var_names=["w"], combined=True, hdi_prob=0.95)

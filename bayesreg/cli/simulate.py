@@ -50,14 +50,19 @@ def register(sub) -> None:
     p.add_argument("--tau", type=_grid(), default="0.5,1", metavar="T,T,...", help="prior scales, comma-separated")
     p.add_argument("--sigma", type=_grid(), default="1", metavar="S,S,...", help="noise sds, comma-separated")
     p.add_argument("--replicates", type=positive_int, default=200, help="simulated data sets per cell")
-    p.add_argument("--prior", choices=("laplace", "normal"), default="laplace",
-                   help="prior the coefficients are drawn from, and fitted with")
+    p.add_argument("--prior", choices=("laplace", "normal", "horseshoe", "regularized_horseshoe", "r2d2"),
+                   default="laplace",
+                   help="prior the coefficients are drawn from, and fitted with (horseshoe: --tau is the scale of its "
+                        "global scale; regularized_horseshoe and r2d2 their standard settings and one --tau; the "
+                        "shrinkage priors have no MAP: its columns are NaN)")
     p.add_argument("--correlation", type=unit_interval, default=0.0, help="equal correlation of the features")
     p.add_argument("--n-test", type=positive_int, default=1000, help="held-out rows per replicate")
     p.add_argument("--num-warmup", type=positive_int, default=500, metavar="N",
                    help="NUTS warmup iterations per chain")
     p.add_argument("--num-samples", type=positive_int, default=500, metavar="N", help="NUTS draws kept per chain")
     p.add_argument("--num-chains", type=positive_int, default=2, metavar="N", help="NUTS chains per replicate")
+    p.add_argument("--target-accept", type=fraction, default=0.8, metavar="P",
+                   help="NUTS target acceptance probability (raise it, e.g. 0.95, for the horseshoe)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
     add_cluster_options(p)
@@ -88,7 +93,8 @@ def _run_linear(args):
         per_rep, summary = run_study(args.n, args.p, args.tau, args.sigma, replicates=args.replicates,
                                      prior=args.prior, correlation=args.correlation, n_test=args.n_test,
                                      num_warmup=args.num_warmup, num_samples=args.num_samples,
-                                     num_chains=args.num_chains, seed=args.seed, progress=args.progress, **where)
+                                     num_chains=args.num_chains, seed=args.seed, progress=args.progress,
+                                     target_accept_prob=args.target_accept, **where)
     return per_rep, summary, {"study_linear": plot_summary(summary)}
 
 

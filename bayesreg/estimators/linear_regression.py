@@ -26,11 +26,13 @@ from ..infer.lasso import lasso_map
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts
 from ..infer.optimize import find_map
-from ..priors import COEFFICIENT_PRIORS, HalfNormal, split_coef_prior, split_scale
+from ..priors import COEFFICIENT_PRIORS, Gamma, HalfNormal, split_coef_prior, split_scale
 from ..results import ExactPosterior, RegressionContext, RegressionMAP, RegressionPosterior, RidgeMAP
 
 PRIORS = COEFFICIENT_PRIORS  # laplace, normal and the shrinkage priors (bayesreg.priors)
 AUTO = "auto"
+NOISE = models.NOISE  # the likelihood: Normal or Student-t noise
+NU_DEFAULT = Gamma(2.0, 0.1)  # brms's and Bambi's prior on the Student-t degrees of freedom
 TAU_AUTO = 2.5  # rstanarm's autoscale: coefficient prior scale 2.5 sd(y) / sd(x_j)
 
 
@@ -93,6 +95,16 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     progress : bool or None, default=None
         Progress bar on stderr while sampling; None: only where a person watches (a terminal or
         notebook; not in pipes, log files, CI or GridSearchCV workers).
+    noise : {"normal", "student_t"}, default="normal"
+        The likelihood. ``"student_t"``: y_i ~ StudentT(nu, b + x_i'w, sigma), robust to outliers
+        (brms's ``student()``, Bambi's ``family="t"``); sigma is then the noise *scale*. Runs on
+        ``method="nuts"`` with every prior (on the full data: Student-t has no sufficient
+        statistics; the intercept is sampled, not integrated out) and ``method="map"`` (L-BFGS);
+        ``"exact"`` and ``"gibbs"`` have no Student-t form and refuse it.
+    nu : None, float or Gamma, default=None
+        Degrees of freedom of Student-t noise. None: sampled with brms's and Bambi's default
+        prior ``Gamma(2, 0.1)`` (mean 20; unlike brms, not truncated at 1); a number fixes it
+        (e.g. 4); ``Gamma(a, b)`` samples it with that prior. Only with ``noise="student_t"``.
 
     Attributes
     ----------
@@ -134,7 +146,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     def __init__(self, prior="laplace", tau=AUTO, loc=0.0, sigma=AUTO, fit_intercept=True,
                  method="nuts", scale_by_sigma=False, num_warmup=1000, num_samples=1000,
                  num_chains=2, chain_method="parallel", target_accept_prob=0.8, dense_mass=False,
-                 seed=0, progress=None):
+                 seed=0, progress=None, noise="normal", nu=None):
         self.prior = prior
         self.tau = tau
         self.loc = loc
@@ -150,6 +162,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         self.dense_mass = dense_mass
         self.seed = seed
         self.progress = progress
+        self.noise = noise
+        self.nu = nu
 
     # ------------------------------------------------------------------ set-up
     def _loc_vector(self, n_features: int) -> NDArray[np.float64]:
@@ -169,6 +183,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         """(sigma family, sigma, tau family, tau) before seeing data: "auto" and a per-feature
         tau are resolved by :meth:`_resolve_scales` at fit time (their value here is None)."""
         check_option(self.method, "method", tuple(METHOD_TABLE))
+        self._check_noise()
         if not isinstance(self.seed, np.random.Generator):  # a Generator is drawn from once, at fit
             check_seed(self.seed)
         for name in ("sigma", "tau"):
@@ -219,6 +234,24 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                 "method='nuts' for this model."
             )
 
+    def _check_noise(self):
+        """(nu family or None when fixed, nu) of Student-t noise, or None for Normal noise;
+        refuses the methods that have no Student-t form."""
+        check_option(self.noise, "noise", NOISE)
+        if self.noise == "normal":
+            if self.nu is not None:
+                raise ValueError(f"nu={self.nu!r} is the degrees of freedom of Student-t noise: pass "
+                                 "noise='student_t' with it, or leave nu=None.")
+            return None
+        if not METHOD_TABLE[self.method].student_t:
+            raise ValueError(f"method={self.method!r} has no form for noise='student_t' (it needs the Normal "
+                             "likelihood); use method='nuts' or 'map'.")
+        nu = NU_DEFAULT if self.nu is None else self.nu
+        if isinstance(nu, bool | str) or not isinstance(nu, Gamma | int | float | np.number):
+            raise TypeError(f"nu must be None, a positive number or a Gamma prior such as Gamma(2, 0.1); "
+                            f"got {self.nu!r}.")
+        return split_scale(nu, "nu")
+
     def _resolve_scales(self, X, y, sigma, tau):
         """(sigma, tau, per-feature tau or None) with "auto" resolved from the data.
 
@@ -268,6 +301,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             priors["tau"] = self.tau if not isinstance(self.tau, int | float | np.number) else float(tau)
         priors["sigma"] = HalfNormal(sigma) if _is_auto(self.sigma) else (
             float(sigma) if sigma_family is None else self.sigma)
+        noise = self._check_noise()
+        if noise is not None:  # Student-t noise: its degrees of freedom
+            priors["nu"] = float(noise[1]) if noise[0] is None else (NU_DEFAULT if self.nu is None else self.nu)
         return priors
 
     def prior_summary(self) -> str:
@@ -294,6 +330,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             parts.append(f"w_j ~ {priors['w']}, loc = {loc_text}, tau = {tau_text}")
         sigma = priors["sigma"]
         parts.append(f"sigma = {sigma:g}" if isinstance(sigma, float) else f"sigma ~ {sigma!r}")
+        if "nu" in priors:
+            nu = priors["nu"]
+            parts.append("Student-t noise, " + (f"nu = {nu:g}" if isinstance(nu, float) else f"nu ~ {nu!r}"))
         return "; ".join(parts)
 
     def _check_shrinkage(self, tau_family):
@@ -326,6 +365,10 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         static = dict(prior=family, sigma_prior=sigma_family, tau_prior=tau_family,
                       scale_by_sigma=bool(self.scale_by_sigma), centered=bool(self.fit_intercept))
         hyper = dict(loc=loc, sigma=sigma, tau=tau)
+        noise = self._check_noise()
+        if noise is not None:  # only the full-data model has Student-t noise
+            static.update(noise=self.noise, nu_prior=noise[0])
+            hyper["nu"] = noise[1]
         if shrinkage is not None:
             hyper["shrinkage"] = shrinkage.params(*Xc.shape)
             if family == "r2d2":
@@ -387,7 +430,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         return ExactPosterior(mean=post.mean, cov=post.cov)
 
     def _fit_map(self, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
-        if sigma_family is None and tau_family is None:
+        if sigma_family is None and tau_family is None and self.noise == "normal":
             scale = self._w_scale(sigma, tau)
             if self.prior == "laplace":
                 return lasso_map(Xc, yc, sigma=sigma, tau=scale, loc=loc)
@@ -396,6 +439,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         # No exact solver when sigma or tau is sampled: optimise the log density.
         static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family)
         init = {"sigma": float(np.std(yc)) or 1.0} if sigma_family == "jeffreys" else None  # no prior median
+        if static.get("nu_prior") is not None:  # no Gamma icdf in JAX: start nu at its prior mean
+            init = {**(init or {}), "nu": float(hyper["nu"][0] / hyper["nu"][1])}
         return RegressionMAP.of(find_map(models.linear_regression, {**static, **hyper, "X": Xc, "y": yc}, init=init))
 
     def _run_gibbs(self, key, settings, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
@@ -414,8 +459,12 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                          progress=self.progress)
 
     def _run_nuts(self, key, settings, Xc, yc, loc, sigma, tau, sigma_family, tau_family):
-        # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
         static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family, Xc)
+        if self.noise != "normal":  # no sufficient statistics: the full-data model
+            return run_nuts(models.linear_regression, key, {**hyper, "X": Xc, "y": yc}, static=static,
+                            settings=settings, progress=self.progress,
+                            desc=f"NUTS {static['prior']} regression, Student-t noise")
+        # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
         data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
         return run_nuts(models.linear_regression_gram, key, data, static=static,
                         settings=settings, progress=self.progress,
@@ -439,13 +488,17 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             samples["lambda"] = 1.0 / samples["tau"]  # Park & Casella's lambda
         rng_intercept, rng_pointwise = np.random.default_rng(np.asarray(jax.random.key_data(key_pred))).spawn(2)
         sigma_draws = samples.get("sigma", sigma)
+        noise = self._check_noise()
+        nu_draws = None if noise is None else samples.get("nu", noise[1])
         w = samples["w"]
-        if self.fit_intercept:
+        if "intercept_centered" in samples:  # Student-t noise: b = ybar + alpha - xbar'w
+            samples["intercept"] = self.y_mean_ + samples.pop("intercept_centered") - w @ self.x_mean_
+        elif self.fit_intercept:
             # b | w, sigma, D ~ N(ybar - xbar'w, sigma^2 / n) under a flat prior on b
             sd = np.asarray(sigma_draws) / np.sqrt(X.shape[0])
             samples["intercept"] = likelihood.normal_replicates(
                 self.y_mean_ - w @ self.x_mean_, sd, rng=rng_intercept)
-        pointwise = _PointwiseGroups(X, y, samples, sigma_draws, rng_pointwise)
+        pointwise = _PointwiseGroups(X, y, samples, sigma_draws, rng_pointwise, nu_draws)
         self._training_data = (X, y)  # for log_likelihood() and loo() when idata_ has no such group
         names = _names(self)
         fit = RegressionPosterior.from_draws(
@@ -481,7 +534,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     def log_likelihood(self, X: ArrayLike | None = None, y: ArrayLike | None = None, *,
                        max_elements: int | None = None) -> NDArray[np.float64]:
-        """Pointwise log-likelihood log N(y_i | b + x_i'w, sigma^2) of every posterior draw,
+        """Pointwise log-likelihood log N(y_i | b + x_i'w, sigma^2) (log StudentT(y_i | nu, b +
+        x_i'w, sigma) with Student-t noise) of every posterior draw,
         shape (chain, draw, n), at (X, y), by default the training data.
 
         Computed in chunks of rows of at most ``max_elements`` (default
@@ -542,18 +596,27 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
     def _context(self, *, with_loc: bool = False) -> RegressionContext:
         """What ``fit_result_`` needs besides its own arrays, from the parameters and fitted attributes."""
         fixed = not _is_auto(self.sigma) and isinstance(self.sigma, int | float | np.number)
+        noise = self._check_noise()
         return RegressionContext(x_mean=self.x_mean_, y_mean=self.y_mean_, n_samples=self.n_samples_fit_,
                                  fit_intercept=bool(self.fit_intercept), sigma=float(self.sigma) if fixed else None,
-                                 loc=self._loc_vector(self.n_features_in_) if with_loc else None)
+                                 loc=self._loc_vector(self.n_features_in_) if with_loc else None,
+                                 student_t=noise is not None,
+                                 nu=float(noise[1]) if noise is not None and noise[0] is None else None)
 
     def _noise_var(self) -> float:
         return self.fit_result_.noise_var(self._context())
+
+    def _nu_estimate(self):
+        """Student-t noise's degrees of freedom: (chain, draw) draws, the MAP, or the fixed number;
+        None for Normal noise."""
+        return self.fit_result_.nu(self._context())
 
     def predict(self, X: ArrayLike, return_std: bool = False):
         """Posterior predictive mean at X (the plug-in prediction for ``method="map"``).
 
         With ``return_std=True`` also the predictive standard deviation: parameter
-        uncertainty plus noise (plug-in: sigma only, for a MAP fit).
+        uncertainty plus noise (plug-in: sigma only, for a MAP fit; with Student-t noise
+        sigma^2 nu / (nu - 2), infinite where nu <= 2).
         """
         X = self._check_X(X)
         mean = X @ self.coef_ + self.intercept_
@@ -571,8 +634,12 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             y_draws = self.sample_predictive(X)
             tail = (1 - level) / 2
             return np.quantile(y_draws, tail, axis=0), np.quantile(y_draws, 1 - tail, axis=0)
-        from scipy import special
+        from scipy import special, stats
 
+        if self.noise != "normal":  # a MAP fit: the plug-in Student-t predictive
+            half = np.sqrt(self._noise_var()) * stats.t.ppf(0.5 + level / 2, self._nu_estimate())
+            mean = self.predict(X)
+            return mean - half, mean + half
         mean, std = self.predict(X, return_std=True)
         half = std * special.ndtri(0.5 + level / 2)
         return mean - half, mean + half
@@ -657,8 +724,9 @@ class _PointwiseGroups:
     (chain, draw, n) arrays for ArviZ's posterior_predictive and log_likelihood groups,
     made only when the InferenceData is built, and skipped when too large for memory."""
 
-    def __init__(self, X, y, samples, sigma_draws, rng):
+    def __init__(self, X, y, samples, sigma_draws, rng, nu_draws=None):
         self._X, self._y, self._samples, self._sigma, self._rng = X, y, samples, sigma_draws, rng
+        self._nu = nu_draws  # Student-t noise's degrees of freedom; None: Normal noise
         self._mean = None
 
     def _fits(self) -> bool:
@@ -675,11 +743,15 @@ class _PointwiseGroups:
     def predictive(self) -> dict:
         if not self._fits():
             return {}
+        if self._nu is not None:
+            return {"y": likelihood.student_t_replicates(self._regression_mean(), self._sigma, self._nu, rng=self._rng)}
         return {"y": likelihood.normal_replicates(self._regression_mean(), self._sigma, rng=self._rng)}
 
     def log_likelihood(self) -> dict:
         if not self._fits():
             return {}
+        if self._nu is not None:
+            return {"y": likelihood.student_t_log_likelihood(self._y, self._regression_mean(), self._sigma, self._nu)}
         return {"y": likelihood.normal_log_likelihood(self._y, self._regression_mean(), self._sigma)}
 
 
@@ -744,11 +816,13 @@ class Method:
     """One entry of the method table: ``fit(est, problem)`` returns the fit result (a
     :class:`~bayesreg.results.RegressionResult`); ``check(est, sigma_family, tau_family)``
     refuses parameters the method cannot fit (before any data is seen); ``no_shrinkage`` says
-    why the shrinkage priors cannot use it (None: they can)."""
+    why the shrinkage priors cannot use it (None: they can); ``student_t``: it has a form for
+    Student-t noise."""
 
     fit: Callable
     check: Callable | None = None
     no_shrinkage: str | None = None
+    student_t: bool = True  # it can fit Student-t noise
 
 
 def _sampled(sampler: Sampler) -> Callable:
@@ -768,10 +842,10 @@ METHOD_TABLE: dict[str, Method] = {
     "nuts": Method(fit=_sampled(Sampler(BayesianLinearRegression._run_nuts, "NUTS"))),
     "gibbs": Method(fit=_sampled(Sampler(BayesianLinearRegression._run_gibbs, "Gibbs",
                                          "Gibbs (bayesreg, scale mixture of normals)")),
-                    check=BayesianLinearRegression._check_gibbs, no_shrinkage=_NO_CLOSED_FORM),
+                    check=BayesianLinearRegression._check_gibbs, no_shrinkage=_NO_CLOSED_FORM, student_t=False),
     "map": Method(fit=_closed_form(BayesianLinearRegression._fit_map),
                   no_shrinkage="its posterior density is unbounded at w = loc, so the mode is degenerate there"),
     "exact": Method(fit=_closed_form(BayesianLinearRegression._fit_exact),
-                    check=BayesianLinearRegression._check_exact, no_shrinkage=_NO_CLOSED_FORM),
+                    check=BayesianLinearRegression._check_exact, no_shrinkage=_NO_CLOSED_FORM, student_t=False),
 }
 METHODS = tuple(METHOD_TABLE)  # "nuts", "gibbs", "map", "exact"

@@ -53,7 +53,8 @@ from .._validation import check_int, check_option, check_positive, check_seed
 
 MODELS = ("gaussian_mean", "linear")
 METHODS = ("nuts", "gibbs", "exact")
-PRIORS = ("normal", "laplace")
+PRIORS = ("normal", "laplace", "horseshoe", "regularized_horseshoe", "r2d2")
+SHRINKAGE = ("horseshoe", "regularized_horseshoe", "r2d2")  # NUTS only; each samples its own global scale
 SIGMA_PRIORS = ("halfnormal", "invgamma")
 TAU_PRIORS = ("halfnormal",)
 NULL_SIMULATIONS = 100_000      # for the ECDF test's null distribution and band
@@ -139,14 +140,18 @@ class CalibrationCase:
                                  "sigma_prior='invgamma'.")
         if self.method == "exact" and (self.prior != "normal" or self.sigma_prior or self.tau_prior):
             raise ValueError("method 'exact' needs the Normal prior with sigma and tau fixed (a closed form).")
+        if self.prior in SHRINKAGE and (self.method != "nuts" or self.tau_prior or self.fit_tau or self.noncentered):
+            raise ValueError(f"prior {self.prior!r} runs on method 'nuts', non-centred already, and samples its own "
+                             "global scale: no tau_prior, fit_tau or noncentered (tau is the horseshoe's scale).")
 
     @property
     def label(self) -> str:
         if self.model == "gaussian_mean":
             parts = ["gaussian_mean"]
         else:
-            parts = [f"linear {self.prior}", f"sigma~{self.sigma_prior}" if self.sigma_prior else "sigma fixed",
-                     f"tau~{self.tau_prior}" if self.tau_prior else "tau fixed"]
+            parts = [f"linear {self.prior}", f"sigma~{self.sigma_prior}" if self.sigma_prior else "sigma fixed"]
+            if self.prior not in SHRINKAGE:
+                parts.append(f"tau~{self.tau_prior}" if self.tau_prior else "tau fixed")
         wrong = [f"{k}={getattr(self, k):g}" for k in ("fit_sigma", "fit_tau") if getattr(self, k) is not None]
         wrong += ["non-centred"] if self.noncentered else []
         wrong += [f"warmup={self.num_warmup}"] if self.num_warmup < 100 and self.method == "nuts" else []
@@ -175,6 +180,26 @@ def standard_cases(**overrides) -> list[CalibrationCase]:
         dict(prior="laplace", sigma_prior="halfnormal", tau_prior="halfnormal", method="nuts", noncentered=True),
     ]
     return [CalibrationCase(**{**spec, **overrides}) for spec in specs]
+
+
+def shrinkage_cases(**overrides) -> list[CalibrationCase]:
+    """The shrinkage priors, with the truth drawn from each prior itself, small p and sigma fixed
+    (opt-in: not in :func:`standard_cases`, whose ``calibrate --all`` runtime they would add to).
+    target_accept_prob 0.95, as the horseshoe's funnels ask."""
+    specs = [dict(prior=prior, method="nuts", target_accept_prob=0.95) for prior in SHRINKAGE]
+    return [CalibrationCase(**{**spec, **overrides}) for spec in specs]
+
+
+def _shrinkage_args(case: CalibrationCase):
+    """The ``shrinkage`` numbers of bayesreg.models for this case (Horseshoe(scale=tau), the
+    other priors with their defaults), or None for the Laplace and Normal priors."""
+    from ..priors import R2D2, Horseshoe, RegularizedHorseshoe
+
+    if case.prior not in SHRINKAGE:
+        return None
+    prior = {"horseshoe": Horseshoe(scale=case.tau), "regularized_horseshoe": RegularizedHorseshoe(),
+             "r2d2": R2D2()}[case.prior]
+    return prior.params(case.n, case.p)
 
 
 # ---------------------------------------------------------------- uniformity statistics
@@ -286,10 +311,15 @@ def simulate(case: CalibrationCase, n_sims: int, *, rng_key, X=None) -> dict[str
     sigma_family, sigma_value = _sigma_site(case, case.sigma)
     kwargs = dict(loc=case.loc, tau=case.tau, sigma=sigma_value, prior=case.prior, sigma_prior=sigma_family,
                   tau_prior=case.tau_prior)
+    shrinkage = _shrinkage_args(case)
+    if shrinkage is not None:
+        kwargs["shrinkage"] = shrinkage
 
     def one(key, X):
-        tr = trace(seed(models.linear_regression, key)).get_trace(X, None, **kwargs)
-        return {name: site["value"] for name, site in tr.items() if site["type"] == "sample"}
+        extra = {"x_sq": jnp.mean(X**2, axis=0)} if case.prior == "r2d2" else {}
+        tr = trace(seed(models.linear_regression, key)).get_trace(X, None, **kwargs, **extra)
+        # w is a deterministic site of the (non-centred) shrinkage priors
+        return {name: site["value"] for name, site in tr.items() if site["type"] in ("sample", "deterministic")}
 
     out = {k: np.asarray(v) for k, v in jax.jit(jax.vmap(one))(keys, X).items()}
     out["X"] = np.asarray(X)
@@ -330,6 +360,11 @@ def _fit(case: CalibrationCase, sim: dict, rng_key) -> tuple[dict[str, np.ndarra
                     tau=np.full(n_sims, fit_tau), sigma=np.broadcast_to(sigma_value, (n_sims,) + np.shape(sigma_value)))
         static = dict(prior=case.prior, sigma_prior=sigma_family, tau_prior=case.tau_prior, scale_by_sigma=False,
                       centered=False)
+        shrinkage = _shrinkage_args(case)
+        if shrinkage is not None:
+            data["shrinkage"] = np.broadcast_to(shrinkage, (n_sims,) + shrinkage.shape)
+        if case.prior == "r2d2":
+            data["x_sq"] = np.mean(sim["X"] ** 2, axis=1)
         model = _noncentered_gram() if case.noncentered else models.linear_regression_gram
         draws = run_nuts_batched(model, rng_key, data, static=static, settings=settings)
     else:
@@ -398,8 +433,10 @@ def _quantities(case: CalibrationCase, sim: dict, draws: dict, rng: np.random.Ge
         sigma_true = sim["sigma"] if case.sigma_prior else np.full(w.shape[0], fit_sigma)
         if case.sigma_prior:
             truth["sigma"], values["sigma"] = sim["sigma"], sigma_draws
-        if case.tau_prior:
+        if case.tau_prior or case.prior in ("horseshoe", "regularized_horseshoe"):  # the global scale
             truth["tau"], values["tau"] = sim["tau"], draws["tau"]
+        if case.prior == "r2d2":
+            truth["r2"], values["r2"] = sim["r2"], draws["r2"]
         X, y = sim["X"], sim["y"]
         G, c, yy = np.einsum("rni,rnj->rij", X, X), np.einsum("rni,rn->ri", X, y), np.einsum("rn,rn->r", y, y)
 
@@ -567,8 +604,10 @@ def calibrate(model: str = "linear", method: str = "nuts", *, prior: str = "norm
     method : {"nuts", "gibbs", "exact"}, default="nuts"
         ``"gibbs"``: the Laplace-prior Gibbs sampler; ``"exact"``: iid draws from the closed
         form (Normal prior, scales fixed).
-    prior : {"normal", "laplace"}, default="normal"
-        Prior of the regression coefficients (``model="linear"``).
+    prior : {"normal", "laplace", "horseshoe", "regularized_horseshoe", "r2d2"}, default="normal"
+        Prior of the regression coefficients (``model="linear"``). The shrinkage priors run on
+        NUTS with their defaults (the horseshoe with ``Horseshoe(scale=tau)``) and rank their global
+        scale (tau, or R^2 for R2D2) besides w.
     n, p : int
         Observations and features of each simulated data set (X ~ N(0, I) per simulation),
         unless ``X`` gives a design shared by all simulations.

@@ -12,6 +12,13 @@ and the posterior-expected test MSE.
 Per cell the paired difference MSE(w_MAP) - MSE(w_mean) is reported with a 95% interval.
 When the model is right, the posterior mean minimises the expected test MSE, so the
 difference is positive, and it shrinks as n / p grows.
+
+The shrinkage priors (``prior="horseshoe"``, ``"regularized_horseshoe"``, ``"r2d2"``) draw w
+from the prior itself, by the NumPyro model the fit uses (horseshoe: ``Horseshoe(scale=tau)``;
+the other two with their defaults, tau unused), and fit their posterior mean by NUTS. They
+have no MAP (the posterior density is unbounded at w = 0), so the MAP columns and the paired
+difference are NaN; the posterior mean's test MSE, its squared error and the theoretical and
+posterior-expected test MSE are reported as for the other priors.
 """
 
 from __future__ import annotations
@@ -34,6 +41,34 @@ from ..likelihood import sufficient_statistics
 from ..runner import Cell, run_cells
 from ._grid import parse_grid
 
+PRIORS = ("laplace", "normal", *models.SHRINKAGE)
+
+
+def _shrinkage_args(prior: str, tau: float, n: int, p: int):
+    """The ``shrinkage`` numbers of bayesreg.models for a shrinkage prior (None otherwise)."""
+    from ..priors import R2D2, Horseshoe, RegularizedHorseshoe
+
+    if prior not in models.SHRINKAGE:
+        return None
+    obj = {"horseshoe": Horseshoe(scale=tau), "regularized_horseshoe": RegularizedHorseshoe(), "r2d2": R2D2()}[prior]
+    return obj.params(n, p)
+
+
+def _shrinkage_truth(X, *, prior: str, tau: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """w drawn from a shrinkage prior by the model itself, one per replicate: (R, p)."""
+    import jax.numpy as jnp
+    from numpyro.handlers import seed, trace
+
+    num_reps, n, p = X.shape
+    kwargs = dict(loc=np.zeros(p), tau=tau, sigma=sigma, prior=prior, shrinkage=_shrinkage_args(prior, tau, n, p))
+
+    def one(key, X):
+        x_sq = jnp.mean(X**2, axis=0)  # R2D2's column scales, as the fit computes them
+        return trace(seed(models.linear_regression, key)).get_trace(X, None, x_sq=x_sq, **kwargs)["w"]["value"]
+
+    keys = jax.random.split(jax.random.key(int(rng.integers(2**31))), num_reps)
+    return np.asarray(jax.jit(jax.vmap(one))(keys, X))
+
 
 def _cell_seed(seed: int, *values) -> np.random.SeedSequence:
     """Randomness for one cell depends on the seed and the cell only."""
@@ -45,7 +80,7 @@ def simulate_cell(n: int, p: int, tau: float, sigma: float, replicates: int, *, 
     """Replicate data sets from the model, as arrays with a leading replicate axis."""
     if prior == "laplace":
         w = rng.laplace(0.0, tau, size=(replicates, p))
-    else:
+    elif prior == "normal":
         w = rng.normal(0.0, tau, size=(replicates, p))
 
     def design(rows):
@@ -55,6 +90,8 @@ def simulate_cell(n: int, p: int, tau: float, sigma: float, replicates: int, *, 
         return X
 
     X, X_test = design(n), design(n_test)
+    if prior in models.SHRINKAGE:
+        w = _shrinkage_truth(X, prior=prior, tau=tau, sigma=sigma, rng=rng)
     y = np.einsum("rnp,rp->rn", X, w) + sigma * rng.standard_normal((replicates, n))
     y_test = np.einsum("rnp,rp->rn", X_test, w) + sigma * rng.standard_normal((replicates, n_test))
     cov = (1 - correlation) * np.eye(p) + correlation * np.ones((p, p))
@@ -62,7 +99,10 @@ def simulate_cell(n: int, p: int, tau: float, sigma: float, replicates: int, *, 
 
 
 def map_batched(X, y, *, prior: str, tau: float, sigma: float) -> np.ndarray:
-    """w_MAP for every replicate: the exact lasso (Laplace) or ridge (Normal) solution."""
+    """w_MAP for every replicate: the exact lasso (Laplace) or ridge (Normal) solution; NaN for a
+    shrinkage prior, which has no MAP."""
+    if prior in models.SHRINKAGE:
+        return np.full(X.shape[:1] + X.shape[2:], np.nan)
     if prior == "laplace":
         return lasso_map_batched(X, y, sigma=sigma, tau=tau)
     return linear_normal_mean(X, y, tau=tau, sigma=sigma)
@@ -75,17 +115,21 @@ def nuts_batched(X, y, *, prior: str, tau: float, sigma: float, settings: MCMCSe
     (:func:`bayesreg.infer.mcmc.run_nuts_batched`), on the sufficient-statistics form of the model
     (X'X, X'y, y'y per replicate), so each gradient costs O(p^2) rather than O(n p).
     """
-    num_reps, _, p = X.shape
+    num_reps, n, p = X.shape
     static = dict(prior=prior, sigma_prior=None, tau_prior=None, scale_by_sigma=False, centered=False)
     data = dict(sufficient_statistics(X, y), loc=np.zeros((num_reps, p)), sigma=np.full(num_reps, sigma),
                 tau=np.full(num_reps, tau))
+    shrinkage = _shrinkage_args(prior, tau, n, p)
+    if shrinkage is not None:
+        data["shrinkage"] = np.broadcast_to(shrinkage, (num_reps,) + shrinkage.shape)
+        data["x_sq"] = np.mean(X**2, axis=1)
     return run_nuts_batched(models.linear_regression_gram, key, data, static=static, settings=settings)
 
 
 def run_cell(n: int, p: int, tau: float, sigma: float, replicates: int, *, prior: str = "laplace",
              correlation: float = 0.0, n_test: int = 1000, settings: MCMCSettings, seed: int = 0) -> pd.DataFrame:
     """One row per replicate of one cell (see module docs for the columns)."""
-    seq = _cell_seed(check_seed(seed), n, p, tau, sigma, correlation, {"laplace": 1, "normal": 2}[prior])
+    seq = _cell_seed(check_seed(seed), n, p, tau, sigma, correlation, PRIORS.index(prior) + 1)
     data_seq, key_seq = seq.spawn(2)
     sim = simulate_cell(n, p, tau, sigma, replicates, prior=prior, correlation=correlation, n_test=n_test,
                         rng=np.random.default_rng(data_seq))
@@ -138,6 +182,7 @@ def summarize(per_rep: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "n": n, "p": p, "tau": tau, "sigma": sigma, "n_over_p": n / p, "replicates": len(g),
             "mse_map": g["mse_map"].mean(), "mse_mean": g["mse_mean"].mean(),
+            "mse_mean_se": g["mse_mean"].std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else np.nan,
             "diff": diff.mean(), "diff_se": se, "ci_low": diff.mean() - 1.96 * se, "ci_high": diff.mean() + 1.96 * se,
             "theory_diff": theory.mean(), "theory_diff_se": t_se,
             "sigma2_plus_sqerr_map": sigma**2 + g["sqerr_map"].mean(),
@@ -153,7 +198,8 @@ def summarize(per_rep: pd.DataFrame) -> pd.DataFrame:
 def run_study(ns, ps, taus, sigmas, *, replicates: int = 200, prior: str = "laplace", correlation: float = 0.0,
               n_test: int = 1000, num_warmup: int = 500, num_samples: int = 500, num_chains: int = 2,
               seed: int = 0, progress: bool | None = None, workers: int | None = None, client=None,
-              checkpoint=None, resume: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+              checkpoint=None, resume: bool = False,
+              target_accept_prob: float = 0.8) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every cell of the grid; returns (per-replicate table, per-cell summary).
 
     Each cell (n, p, tau, sigma) is one task of :func:`bayesreg.runner.run_cells`: in-process by
@@ -168,18 +214,23 @@ def run_study(ns, ps, taus, sigmas, *, replicates: int = 200, prior: str = "lapl
     replicates = check_int(replicates, "replicates", minimum=1)
     n_test = check_int(n_test, "n_test", minimum=1)
     seed = check_seed(seed)  # once: every cell of one study shares it
-    check_option(prior, "prior", ("laplace", "normal"))
+    check_option(prior, "prior", PRIORS)
+    if prior in ("regularized_horseshoe", "r2d2") and len(taus) > 1:
+        raise ValueError(f"tau is not used by prior={prior!r} (it brings its own scales): give one value; "
+                         f"got {taus}.")
     if not 0.0 <= correlation < 1.0:
         raise ValueError(f"correlation must be in [0, 1); got {correlation!r}.")
     ensure_setup()
     settings = MCMCSettings(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
-                            chain_method="vectorized")
+                            chain_method="vectorized", target_accept_prob=target_accept_prob)
     common = dict(replicates=replicates, prior=prior, correlation=correlation, n_test=n_test, seed=seed)
     cells = [Cell(f"n={n},p={p},tau={tau!r},sigma={sigma!r}", run_cell,
                   dict(n=n, p=p, tau=tau, sigma=sigma, settings=settings, **common))
              for n, p, tau, sigma in itertools.product(ns, ps, taus, sigmas)]
     study = dict(study="linear", ns=ns, ps=ps, taus=taus, sigmas=sigmas, num_warmup=num_warmup,
                  num_samples=num_samples, num_chains=num_chains, **common)
+    if target_accept_prob != 0.8:  # keeps the checkpoints of earlier runs at the default valid for --resume
+        study["target_accept_prob"] = target_accept_prob
     results = run_cells(cells, workers=workers, client=client, checkpoint=checkpoint, study=study, resume=resume,
                         progress=progress, desc="simulation cells")
     per_rep = pd.concat(list(results.values()), ignore_index=True)
@@ -188,9 +239,12 @@ def run_study(ns, ps, taus, sigmas, *, replicates: int = 200, prior: str = "lapl
 
 def plot_summary(summary: pd.DataFrame):
     """Paired difference MSE(w_MAP) - MSE(w_mean) with 95% intervals against n / p (left)
-    and against tau (right); returns the Figure."""
+    and against tau (right); returns the Figure. Without a MAP (the shrinkage priors), the
+    posterior mean's test MSE instead."""
     import matplotlib.pyplot as plt
 
+    if summary["diff"].isna().all():  # no MAP: plot what there is
+        summary = summary.assign(diff=summary["mse_mean"], diff_se=summary["mse_mean_se"])
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     for i, ((p, tau, sigma), g) in enumerate(summary.groupby(["p", "tau", "sigma"])):
         g = g.sort_values("n_over_p")
