@@ -1,4 +1,4 @@
-"""The exact MAP under a Laplace prior: the lasso, solved to machine precision in JAX.
+"""The exact MAP under a Laplace prior: the lasso, solved to machine precision.
 
 With sigma and tau fixed, the negative log posterior of w under w_j ~ Laplace(loc_j, tau)
 and y ~ N(Xw, sigma^2 I) is, up to a constant,
@@ -8,13 +8,24 @@ and y ~ N(Xw, sigma^2 I) is, up to a constant,
 that is (times sigma^2) the lasso in v = w - loc with penalty lambda = sigma^2 / tau,
 or scikit-learn's ``Lasso(alpha=sigma^2 / (tau * n_samples))``.
 
-Solver: cyclic coordinate descent on the Gram matrix G = X'X (covariance updates, as in
-Friedman, Hastie & Tibshirani 2010), each update an exact soft-threshold, so coefficients
-that should be zero are exactly zero. Once the sign pattern is known, the KKT conditions on
-the active set are linear, G_AA v_A = c_A - lambda s_A: one solve makes the solution exact
-to rounding, and is kept only if it keeps the signs and the inactive coordinates still
-satisfy |c_j - G_j v| <= lambda. The sweeps stop at a loose tolerance first and tighten only
-when that solve is not yet valid.
+Single problems (:func:`lasso_map`) are solved by an active-set method on the host (numpy and
+LAPACK): once the set A of nonzero coefficients and their signs s are known, the optimality
+conditions are linear, G_AA v_A = c_A - lambda s_A with G = X'X and c = X'y, and one Cholesky
+solve gives the solution exactly, to rounding. The method searches for that set (feature-sign
+search, Lee, Battle, Raina & Ng 2007): solve on the current set and signs; if a coefficient
+changes sign, move to the best point of the objective among the zero crossings on the segment,
+the solve itself, and the solve with the offending coefficients dropped (so the objective
+always decreases); when the signs hold, add the coordinates that violate |c_j - G_j v| <= lambda,
+largest first, in batches that at most double the set. The Gram entries of a column are
+computed only when it enters, so sparse solutions never form the p x p matrix. Dense and
+ill-conditioned problems (p ~ n), where coordinate descent needs thousands of sweeps, take a
+few dozen solves.
+
+Batches of problems (:func:`lasso_map_batched`, used by studies) run cyclic coordinate descent
+on the Gram matrix in JAX, ``vmap``-ed over the batch, in stages of tolerance with the same
+exact active-set solve at the end of each stage (``_solve_gram``); it is also the fallback of
+:func:`lasso_map` where the active-set search cannot proceed (a singular G_AA, e.g. duplicated
+columns, or more than min(n, p) active coefficients).
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.linalg
 from numpy.typing import NDArray
 
 MAX_SWEEPS = 100_000
@@ -32,12 +44,17 @@ MAX_SWEEPS = 100_000
 
 @dataclass(frozen=True)
 class LassoSolution:
-    """Coefficients, the number of sweeps, and the largest relative KKT violation."""
+    """Coefficients, the work done, and the largest KKT violation relative to the penalty.
+
+    ``n_solves``: linear solves of the active-set search; ``n_sweeps``: coordinate-descent sweeps
+    (0 unless the search fell back to them); ``polished``: the result is an exact active-set
+    solution (not only converged sweeps)."""
 
     coef: NDArray[np.float64]
     n_sweeps: int
     kkt_violation: float
     polished: bool
+    n_solves: int = 0
 
 
 def _soft(x, t):
@@ -112,72 +129,167 @@ def _solve_gram(G, c, lam, v0, tol, max_sweeps=MAX_SWEEPS):
     return v, sweeps, valid
 
 
+def _kkt_from_gradient(g, v, lam) -> float:
+    """Largest violation of g_j = lam sign(v_j) (v_j != 0), |g_j| <= lam (v_j = 0), relative to lam."""
+    viol = np.where(v != 0, np.abs(g - np.sign(v) * lam), np.maximum(np.abs(g) - lam, 0.0))
+    return float(np.max(viol) / lam) if viol.size else 0.0
+
+
 def kkt_violation(X, y, coef, *, loc, sigma: float, tau: float) -> float:
     """Largest violation of the optimality conditions, relative to the penalty 1/tau.
 
     At the MAP, g = X'(y - Xw) / sigma^2 must equal sign(w_j - loc_j) / tau where
     w_j != loc_j and lie in [-1/tau, 1/tau] where w_j == loc_j.
     """
-    v = coef - loc
-    g = X.T @ (y - X @ coef) / sigma**2
-    bound = 1.0 / tau
-    viol = np.where(v != 0, np.abs(g - np.sign(v) * bound), np.maximum(np.abs(g) - bound, 0.0))
-    return float(np.max(viol) / bound) if viol.size else 0.0
+    return _kkt_from_gradient(X.T @ (y - X @ coef) / sigma**2, coef - loc, 1.0 / tau)
 
 
-WORKING_SET_MIN_FEATURES = 64
+class _GivenGram:
+    """G = X'X given in full: blocks and gradients are slices of it."""
+
+    def __init__(self, G, c):
+        self.G, self.c = G, c
+
+    def block(self, A):
+        return self.G[np.ix_(A, A)]
+
+    def gradient(self, A, vA):
+        return self.c - self.G[:, A] @ vA
 
 
-def _bucket(m: int) -> int:
-    """Pad working sets to powers of two (>= 16) so the solver compiles once per bucket."""
-    size = 16
-    while size < m:
-        size *= 2
-    return size
+class _ColumnGram:
+    """Gram entries computed from X as columns enter, kept in buffers that double as needed."""
+
+    def __init__(self, X, c):
+        self.XT, self.c = X.T, c  # rows of X.T are the columns of X (contiguous for C-ordered X)
+        n_samples, n_features = X.shape
+        self.slot = np.full(n_features, -1)
+        self.size = 0
+        self.rows = np.empty((16, n_samples))
+        self.gram = np.empty((16, 16))
+
+    def _enter(self, A):
+        new = A[self.slot[A] < 0]
+        if not new.size:
+            return
+        m, k = self.size, new.size
+        if m + k > self.rows.shape[0]:
+            cap = max(2 * self.rows.shape[0], m + k)
+            rows, gram = np.empty((cap, self.rows.shape[1])), np.empty((cap, cap))
+            rows[:m], gram[:m, :m] = self.rows[:m], self.gram[:m, :m]
+            self.rows, self.gram = rows, gram
+        XN = self.XT[new]
+        self.rows[m:m + k] = XN
+        cross = self.rows[:m] @ XN.T
+        self.gram[:m, m:m + k] = cross
+        self.gram[m:m + k, :m] = cross.T
+        self.gram[m:m + k, m:m + k] = XN @ XN.T
+        self.slot[new] = np.arange(m, m + k)
+        self.size = m + k
+
+    def block(self, A):
+        self._enter(A)
+        i = self.slot[A]
+        return self.gram[np.ix_(i, i)]
+
+    def gradient(self, A, vA):
+        XT = self.XT
+        if 4 * A.size < XT.shape[0]:
+            fitted = XT[A].T @ vA
+        else:
+            v = np.zeros(XT.shape[0])
+            v[A] = vA
+            fitted = XT.T @ v
+        return self.c - XT @ fitted
 
 
-def _solve_subproblem(G, c, lam, v0, tol):
-    """_solve_gram on a padded copy: dummy coordinates have G = I, c = 0 and stay 0."""
-    m = c.shape[0]
-    size = _bucket(m)
-    G_pad = np.eye(size)
-    G_pad[:m, :m] = G
-    c_pad, v_pad = np.zeros(size), np.zeros(size)
-    c_pad[:m], v_pad[:m] = c, v0
-    v, sweeps, polished = _solve_gram(jnp.asarray(G_pad), jnp.asarray(c_pad), lam, jnp.asarray(v_pad), tol)
-    return np.asarray(v)[:m], int(sweeps), bool(polished)
+class _Stuck(Exception):
+    """The active-set search cannot proceed (singular G_AA, no descent, too many solves)."""
 
 
-def _working_set(X, r0, lam, v_init, tol):
-    """Lasso in v for the response r0 = y - X loc, solved on a growing set of columns.
+def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
+    """Minimise 0.5 v'Gv - c'v + lam ||v||_1 by feature-sign search with exact solves.
 
-    Start from the columns that violate the KKT conditions at v = 0 (|X_j' r0| > lambda)
-    and the nonzeros of ``v_init``; solve exactly on those columns (their Gram matrix
-    only); check the KKT conditions of all columns with one pass X'(r0 - X_W v_W); add
-    every violator; repeat. (The strong rule |X_j' r0| >= 2 lambda - lambda_max admits
-    every column once lambda < lambda_max / 2, so it does not help at small penalties.)
+    ``ops`` gives the blocks G_AA and the gradient c - G v. Returns (v, g, n_solves) at a point
+    that satisfies the KKT conditions to rounding (|g_j| <= lam (1 + rtol) where v_j = 0, and
+    g_A = lam sign(v_A) from the solve), or raises _Stuck.
     """
-    n_features = X.shape[1]
-    c_full = X.T @ r0
-    lam_max = float(np.max(np.abs(c_full)))
-    v = np.zeros(n_features)
-    if lam >= lam_max:
-        return v, 0, True
-    working = np.flatnonzero((np.abs(c_full) > lam) | (v_init != 0))
-    total_sweeps = 0
+    n_features = c.shape[0]
+    bound = lam * (1.0 + rtol)
+    A = np.flatnonzero(v0)
+    vA = np.asarray(v0, dtype=np.float64)[A]
+    theta = np.sign(vA)
+    g = None  # the full gradient at the current v, when known
+    need_add = A.size == 0  # a warm start is first solved on its own nonzeros and signs
+    single = False
+    n_solves, max_solves = 0, 100 + 2 * n_features
     while True:
-        XW = X[:, working]
-        vW, sweeps, polished = _solve_subproblem(XW.T @ XW, c_full[working], lam, v_init[working], tol)
-        total_sweeps += sweeps
-        v = np.zeros(n_features)
-        v[working] = vW
-        g = c_full - X.T @ (XW @ vW)
-        outside = np.ones(n_features, dtype=bool)
-        outside[working] = False
-        violators = np.flatnonzero(outside & (np.abs(g) > lam * (1 + 1e-9)))
-        if violators.size == 0:
-            return v, total_sweeps, polished
-        working = np.union1d(working, violators)
+        added = 0
+        if need_add:
+            if g is None:
+                g = ops.gradient(A, vA)
+            outside = np.ones(n_features, dtype=bool)
+            outside[A] = False
+            viol = np.flatnonzero(outside & (np.abs(g) > bound))
+            if viol.size == 0:
+                v = np.zeros(n_features)
+                v[A] = vA
+                return v, g, n_solves
+            room = max_active - A.size
+            if room <= 0:
+                raise _Stuck(f"{A.size} active coefficients and still {viol.size} KKT violators")
+            k = min(1 if single else max(min_batch, A.size), viol.size, room)
+            if k < viol.size:
+                viol = viol[np.argpartition(-np.abs(g[viol]), k - 1)[:k]]
+            A = np.concatenate([A, viol])
+            theta = np.concatenate([theta, np.sign(g[viol])])
+            vA = np.concatenate([vA, np.zeros(k)])
+            added = k
+        if n_solves >= max_solves:
+            raise _Stuck(f"no solution after {n_solves} solves")
+        G_AA = ops.block(A)
+        try:
+            factor = scipy.linalg.cho_factor(G_AA, lower=True, check_finite=False)
+        except np.linalg.LinAlgError as err:
+            raise _Stuck(f"G_AA is singular ({A.size} active)") from err
+        n_solves += 1
+        cA = c[A]
+        x = scipy.linalg.cho_solve(factor, cA - lam * theta, check_finite=False)
+        if np.all(x * theta > 0):  # the signs hold: x is the exact minimiser on this orthant
+            vA, g, need_add, single = x, None, True, False
+            continue
+        # Some coordinate changed sign. Candidates, all scored by the true objective relative to
+        # the current point: the zero crossings on the segment vA -> x, x itself, and x with the
+        # coordinates of the wrong sign dropped.
+        gA = cA - G_AA @ vA
+        d = x - vA
+        cross = x * theta <= 0
+        t_cross = np.where(vA[cross] == 0, 0.0, vA[cross] / (vA[cross] - x[cross]))
+        t = np.unique(np.append(t_cross[t_cross > 0], 1.0))
+        Gd = G_AA @ d
+        a, b = -(gA @ d), d @ Gd
+        l1_now = np.abs(vA).sum()
+        f_line = a * t + 0.5 * b * t**2 + lam * (np.abs(vA[:, None] + d[:, None] * t[None, :]).sum(axis=0) - l1_now)
+        proj = np.where(cross, 0.0, x)
+        dp = proj - vA
+        f_proj = -(gA @ dp) + 0.5 * dp @ (G_AA @ dp) + lam * (np.abs(proj).sum() - l1_now)
+        i = int(np.argmin(f_line))
+        if f_proj <= f_line[i]:
+            best, new = f_proj, proj
+        else:
+            best, new = f_line[i], vA + t[i] * d
+            new[cross] = np.where(t_cross == t[i], 0.0, new[cross])  # the crossing coordinate is exactly 0
+        if not best < 0:
+            if added > 1:
+                # a batch of new coordinates gave no descent: take back all but the largest violator
+                # (with one, the objective decreases: Lee et al. 2007, Lemma 1)
+                A, theta, vA = A[:-added], theta[:-added], vA[:-added]
+                single, need_add = True, True
+                continue
+            raise _Stuck("no descent along the active-set step")
+        keep = new != 0
+        A, vA, theta = A[keep], new[keep], np.sign(new[keep])
+        g, need_add, single = None, False, False
 
 
 def lasso_map(
@@ -193,29 +305,39 @@ def lasso_map(
 ) -> LassoSolution:
     """Exact MAP of w under a Laplace(loc, tau) prior with sigma fixed (validated input).
 
-    ``init`` warm-starts the sweeps (a neighbouring tau's solution on a path); ``gram``
-    passes a precomputed (X'X, X'y) and solves on all columns at once. Without it, problems
-    with at least 64 features are solved on a working set of columns (see
-    :func:`_working_set`), which never forms the full p x p Gram matrix.
+    ``init`` warm-starts the search (a neighbouring tau's solution on a path: its nonzeros and
+    signs are the first active set); ``gram`` passes a precomputed (X'X, X'y). Without it, the
+    Gram entries of a column are computed when it enters the active set, unless most columns
+    violate the KKT conditions at the start (then X'X is formed at once). ``tol`` is the sweep
+    tolerance of the coordinate-descent fallback.
     """
-    n_features = X.shape[1]
+    n_samples, n_features = X.shape
     loc = np.broadcast_to(np.asarray(loc, dtype=np.float64), (n_features,))
     lam = sigma**2 / tau
     v0 = np.zeros(n_features) if init is None else np.asarray(init, dtype=np.float64) - loc
-    if gram is None and n_features >= WORKING_SET_MIN_FEATURES:
-        v, sweeps, polished = _working_set(X, y - X @ loc, lam, v0, tol)
-    else:
-        G, Xty = gram if gram is not None else (X.T @ X, X.T @ y)
+    if gram is not None:
+        G, Xty = gram
         c = Xty - G @ loc  # the lasso in v = w - loc has response y - X loc
-        v, sweeps, polished = _solve_gram(jnp.asarray(G), jnp.asarray(c), lam, jnp.asarray(v0), tol)
-        v, sweeps, polished = np.asarray(v), int(sweeps), bool(polished)
+        ops = _GivenGram(G, c)
+    else:
+        c = X.T @ (y - X @ loc)
+        dense = 4 * np.count_nonzero(np.abs(c) > lam) > 3 * n_features
+        ops = _GivenGram(X.T @ X, c) if dense else _ColumnGram(X, c)
+    try:
+        # in general position a lasso solution has at most min(n, p) nonzeros
+        v, g, n_solves = _active_set(ops, c, lam, v0, max_active=min(n_samples, n_features))
+        n_sweeps, polished = 0, True
+        violation = _kkt_from_gradient(g, v, lam)
+    except _Stuck:
+        G = ops.G if isinstance(ops, _GivenGram) else X.T @ X
+        v, n_sweeps, polished = _solve_gram(jnp.asarray(G), jnp.asarray(c), lam, jnp.asarray(v0), tol)
+        v, n_sweeps, polished, n_solves = np.asarray(v), int(n_sweeps), bool(polished), 0
+        violation = None
     coef = v + loc
-    return LassoSolution(
-        coef=coef,
-        n_sweeps=sweeps,
-        kkt_violation=kkt_violation(X, y, coef, loc=loc, sigma=sigma, tau=tau),
-        polished=polished,
-    )
+    if violation is None:
+        violation = kkt_violation(X, y, coef, loc=loc, sigma=sigma, tau=tau)
+    return LassoSolution(coef=coef, n_sweeps=n_sweeps, kkt_violation=violation, polished=polished,
+                         n_solves=n_solves)
 
 
 def lasso_map_batched(X, y, *, sigma, tau, loc=0.0, tol: float = 1e-13) -> np.ndarray:
