@@ -220,6 +220,7 @@ def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
     vA = np.asarray(v0, dtype=np.float64)[A]
     theta = np.sign(vA)
     g = None  # the full gradient at the current v, when known
+    first = True
     need_add = A.size == 0  # a warm start is first solved on its own nonzeros and signs
     single = False
     n_solves, max_solves = 0, 100 + 2 * n_features
@@ -238,7 +239,10 @@ def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
             room = max_active - A.size
             if room <= 0:
                 raise _Stuck(f"{A.size} active coefficients and still {viol.size} KKT violators")
-            k = min(1 if single else max(min_batch, A.size), viol.size, room)
+            # the first batch takes every violator (in well-conditioned problems they are the
+            # solution's support); later ones at most double the set
+            k = min(1 if single else viol.size if first else max(min_batch, A.size), viol.size, room)
+            first = False
             if k < viol.size:
                 viol = viol[np.argpartition(-np.abs(g[viol]), k - 1)[:k]]
             A = np.concatenate([A, viol])
@@ -320,7 +324,7 @@ def lasso_map(
         c = Xty - G @ loc  # the lasso in v = w - loc has response y - X loc
         ops = _GivenGram(G, c)
     else:
-        c = X.T @ (y - X @ loc)
+        c = X.T @ (y - X @ loc if np.any(loc) else y)
         dense = 4 * np.count_nonzero(np.abs(c) > lam) > 3 * n_features
         ops = _GivenGram(X.T @ X, c) if dense else _ColumnGram(X, c)
     try:
