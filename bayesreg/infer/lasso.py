@@ -207,6 +207,28 @@ class _Stuck(Exception):
     """The active-set search cannot proceed (singular G_AA, no descent, too many solves)."""
 
 
+def _null_step(G_AA, vA, A, theta, g_new, n_solves):
+    """The step of :func:`_active_set` when the last coordinate of A makes G_AA singular."""
+    try:
+        factor = scipy.linalg.cho_factor(G_AA[:-1, :-1], lower=True, check_finite=False)
+    except np.linalg.LinAlgError as err:
+        raise _Stuck(f"G_AA is singular ({A.size - 1} active)") from err
+    d = np.append(-scipy.linalg.cho_solve(factor, G_AA[:-1, -1], check_finite=False), 1.0) * np.sign(g_new)
+    scale = np.sqrt(np.diag(G_AA)) * np.abs(d)
+    if np.linalg.norm(G_AA @ d) > 1e-8 * np.linalg.norm(scale) * scale.max():
+        raise _Stuck(f"more active coefficients ({A.size}) than the rank of X seems to allow, but G_AA is not singular")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(vA * d < 0, -vA / d, np.inf)
+    i = int(np.argmin(t))
+    if not np.isfinite(t[i]):
+        raise _Stuck("no zero crossing along the null direction")
+    vA = vA + t[i] * d
+    vA[i] = 0.0
+    keep = vA != 0
+    keep[-1] = True  # the new coordinate, moving in the direction of its sign
+    return vA[keep], A[keep], np.where(vA[keep] != 0, np.sign(vA[keep]), theta[keep]), n_solves + 1
+
+
 def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
     """Minimise 0.5 v'Gv - c'v + lam ||v||_1 by feature-sign search with exact solves.
 
@@ -237,11 +259,9 @@ def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
                 v[A] = vA
                 return v, g, n_solves
             room = max_active - A.size
-            if room <= 0:
-                raise _Stuck(f"{A.size} active coefficients and still {viol.size} KKT violators")
             # the first batch takes every violator (in well-conditioned problems they are the
             # solution's support); later ones at most double the set
-            k = min(1 if single else viol.size if first else max(min_batch, A.size), viol.size, room)
+            k = min(1 if single else viol.size if first else max(min_batch, A.size), viol.size, max(room, 1))
             first = False
             if k < viol.size:
                 viol = viol[np.argpartition(-np.abs(g[viol]), k - 1)[:k]]
@@ -252,6 +272,15 @@ def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
         if n_solves >= max_solves:
             raise _Stuck(f"no solution after {n_solves} solves")
         G_AA = ops.block(A)
+        if A.size > max_active:
+            # More coefficients than the rank of X (p > n, at the densest): G_AA is singular. With
+            # X_old invertible, d = [-G_old^-1 G_old,j; 1] spans its null space, X_A d = 0, so along
+            # s d (s = sign(g_j)) the fit is unchanged and the penalty falls at rate |g_j| - lambda
+            # (the old coordinates are optimal on their signs); follow it to the first zero crossing
+            # and drop that coordinate, which restores the rank (the step of LARS at a full set).
+            vA, A, theta, n_solves = _null_step(G_AA, vA, A, theta, g[A[-1]], n_solves)
+            g, need_add, single = None, False, False
+            continue
         try:
             factor = scipy.linalg.cho_factor(G_AA, lower=True, check_finite=False)
         except np.linalg.LinAlgError as err:
@@ -296,6 +325,16 @@ def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
         g, need_add, single = None, False, False
 
 
+def _max_rank(X) -> int:
+    """min(n, p), less one where every column has mean 0 (centred data, rank at most n - 1)."""
+    n_samples, n_features = X.shape
+    if n_features < n_samples - 1:
+        return n_features
+    scale = np.sqrt(n_samples * np.einsum("ij,ij->j", X, X))  # bounds |column sum|
+    centred = n_samples > 1 and bool(np.all(np.abs(X.sum(axis=0)) <= 1e-9 * scale))
+    return min(n_samples - centred, n_features)
+
+
 def lasso_map(
     X: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -328,8 +367,8 @@ def lasso_map(
         dense = 4 * np.count_nonzero(np.abs(c) > lam) > 3 * n_features
         ops = _GivenGram(X.T @ X, c) if dense else _ColumnGram(X, c)
     try:
-        # in general position a lasso solution has at most min(n, p) nonzeros
-        v, g, n_solves = _active_set(ops, c, lam, v0, max_active=min(n_samples, n_features))
+        # in general position a lasso solution has at most rank(X) nonzeros
+        v, g, n_solves = _active_set(ops, c, lam, v0, max_active=_max_rank(X))
         n_sweeps, polished = 0, True
         violation = _kkt_from_gradient(g, v, lam)
     except _Stuck:

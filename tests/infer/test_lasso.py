@@ -157,3 +157,19 @@ def test_batched_solver_agrees_with_lasso_map():
         single = lasso_map(X[r], y[r], sigma=1.0, tau=taus[r]).coef
         np.testing.assert_array_equal(batched[r] == 0, single == 0)
         np.testing.assert_allclose(batched[r], single, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_p_much_larger_than_n_at_the_densest_solution(fit_intercept):
+    """p = 10 n and a penalty of 1e-5 of the largest: the solution has as many nonzeros as X has
+    rank (n, or n - 1 once centred for the intercept), and the active set must swap columns at
+    that size (the null-space step). Optimality is certified by the KKT conditions."""
+    data = simulate_regression(40, 400, n_nonzero=400, coef_scale=2.0, sigma=1.0, seed=6)
+    X, y = data.X, data.y
+    if fit_intercept:
+        X, y = X - X.mean(axis=0), y - y.mean()
+    lam = 1e-5 * np.abs(X.T @ y).max()
+    sol = lasso_map(X, y, sigma=1.0, tau=1.0 / lam)
+    assert sol.n_sweeps == 0
+    assert np.count_nonzero(sol.coef) == 40 - fit_intercept
+    assert kkt_violation(X, y, sol.coef, loc=0.0, sigma=1.0, tau=1.0 / lam) < 1e-8
