@@ -36,8 +36,9 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.linalg
 from numpy.typing import NDArray
+from scipy.linalg.lapack import dpotrf as _potrf
+from scipy.linalg.lapack import dpotrs as _potrs
 
 MAX_SWEEPS = 100_000
 
@@ -151,7 +152,7 @@ class _GivenGram:
         self.G, self.c = G, c
 
     def block(self, A):
-        return self.G[np.ix_(A, A)]
+        return self.G[A[:, None], A]
 
     def gradient(self, A, vA):
         return self.c - self.G[:, A] @ vA
@@ -190,7 +191,7 @@ class _ColumnGram:
     def block(self, A):
         self._enter(A)
         i = self.slot[A]
-        return self.gram[np.ix_(i, i)]
+        return self.gram[i[:, None], i]
 
     def gradient(self, A, vA):
         XT = self.XT
@@ -207,13 +208,19 @@ class _Stuck(Exception):
     """The active-set search cannot proceed (singular G_AA, no descent, too many solves)."""
 
 
+def _cholesky_solve(M, b):
+    """M^-1 b for a symmetric positive definite M by LAPACK's Cholesky (dpotrf, dpotrs), called
+    directly: these solves are most of the work, and many are small."""
+    factor, info = _potrf(M, lower=1, clean=0)
+    if info != 0:
+        raise _Stuck(f"G_AA is singular ({M.shape[0]} active)")
+    x, info = _potrs(factor, b, lower=1)
+    return x
+
+
 def _null_step(G_AA, vA, A, theta, g_new, n_solves):
     """The step of :func:`_active_set` when the last coordinate of A makes G_AA singular."""
-    try:
-        factor = scipy.linalg.cho_factor(G_AA[:-1, :-1], lower=True, check_finite=False)
-    except np.linalg.LinAlgError as err:
-        raise _Stuck(f"G_AA is singular ({A.size - 1} active)") from err
-    d = np.append(-scipy.linalg.cho_solve(factor, G_AA[:-1, -1], check_finite=False), 1.0) * np.sign(g_new)
+    d = np.append(-_cholesky_solve(G_AA[:-1, :-1], G_AA[:-1, -1]), 1.0) * np.sign(g_new)
     scale = np.sqrt(np.diag(G_AA)) * np.abs(d)
     if np.linalg.norm(G_AA @ d) > 1e-8 * np.linalg.norm(scale) * scale.max():
         raise _Stuck(f"more active coefficients ({A.size}) than the rank of X seems to allow, but G_AA is not singular")
@@ -278,17 +285,15 @@ def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
             # s d (s = sign(g_j)) the fit is unchanged and the penalty falls at rate |g_j| - lambda
             # (the old coordinates are optimal on their signs); follow it to the first zero crossing
             # and drop that coordinate, which restores the rank (the step of LARS at a full set).
+            if added != 1:
+                raise _Stuck(f"{A.size} active coefficients, more than the rank of X")
             vA, A, theta, n_solves = _null_step(G_AA, vA, A, theta, g[A[-1]], n_solves)
             g, need_add, single = None, False, False
             continue
-        try:
-            factor = scipy.linalg.cho_factor(G_AA, lower=True, check_finite=False)
-        except np.linalg.LinAlgError as err:
-            raise _Stuck(f"G_AA is singular ({A.size} active)") from err
         n_solves += 1
         cA = c[A]
-        x = scipy.linalg.cho_solve(factor, cA - lam * theta, check_finite=False)
-        if np.all(x * theta > 0):  # the signs hold: x is the exact minimiser on this orthant
+        x = _cholesky_solve(G_AA, cA - lam * theta)
+        if (x * theta > 0).all():  # the signs hold: x is the exact minimiser on this orthant
             vA, g, need_add, single = x, None, True, False
             continue
         # Some coordinate changed sign. Candidates, all scored by the true objective relative to
