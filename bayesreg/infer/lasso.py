@@ -327,7 +327,7 @@ def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
             raise _Stuck("no descent along the active-set step")
         keep = new != 0
         A, vA, theta = A[keep], new[keep], np.sign(new[keep])
-        g, need_add, single = None, False, False
+        g, need_add, single = None, A.size == 0, False  # (an empty set is optimal on itself)
 
 
 def _max_rank(X) -> int:

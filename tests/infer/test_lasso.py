@@ -173,3 +173,17 @@ def test_p_much_larger_than_n_at_the_densest_solution(fit_intercept):
     assert sol.n_sweeps == 0
     assert np.count_nonzero(sol.coef) == 40 - fit_intercept
     assert kkt_violation(X, y, sol.coef, loc=0.0, sigma=1.0, tau=1.0 / lam) < 1e-8
+
+
+def test_warm_start_into_a_penalty_that_zeroes_everything():
+    """A path's step from a dense solution to a penalty above lambda_max: the search drops every
+    coordinate and must stop at w = loc (an empty active set), exactly."""
+    data = simulate_regression(50, 8, sigma=1.0, seed=7)
+    X, y = data.X, data.y
+    lam_max = float(np.abs(X.T @ y).max())
+    start = lasso_map(X, y, sigma=1.0, tau=100.0 / lam_max).coef
+    assert np.count_nonzero(start) == 8
+    for factor in (1.01, 2.0, 100.0):
+        sol = lasso_map(X, y, sigma=1.0, tau=1.0 / (factor * lam_max), init=start)
+        np.testing.assert_array_equal(sol.coef, 0.0)
+        assert sol.kkt_violation == 0.0
