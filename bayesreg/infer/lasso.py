@@ -246,6 +246,8 @@ def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
     n_features = c.shape[0]
     bound = lam * (1.0 + rtol)
     A = np.flatnonzero(v0)
+    if A.size > max_active:  # more nonzeros than X has rank: not a lasso solution's pattern
+        A = A[:0]
     vA = np.asarray(v0, dtype=np.float64)[A]
     theta = np.sign(vA)
     g = None  # the full gradient at the current v, when known
@@ -254,7 +256,7 @@ def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
     single = False
     n_solves, max_solves = 0, 100 + 2 * n_features
     while True:
-        added = 0
+        from_init, added = n_solves == 0 and not need_add, 0
         if need_add:
             if g is None:
                 g = ops.gradient(A, vA)
@@ -292,7 +294,23 @@ def _active_set(ops, c, lam, v0, *, max_active, rtol=1e-9, min_batch=16):
             continue
         n_solves += 1
         cA = c[A]
-        x = _cholesky_solve(G_AA, cA - lam * theta)
+        try:
+            x = _cholesky_solve(G_AA, cA - lam * theta)
+        except _Stuck:
+            if added > 1:  # some new column is (numerically) in the span of the others: one at a time
+                A, theta, vA = A[:-added], theta[:-added], vA[:-added]
+                single, need_add = True, True
+                continue
+            if added == 0 and from_init:  # the warm start's own columns are linearly dependent
+                A, theta, vA = A[:0], theta[:0], vA[:0]
+                need_add = True
+                continue
+            if added != 1:
+                raise
+            # the new column is in the span of the active ones (e.g. a duplicated column)
+            vA, A, theta, n_solves = _null_step(G_AA, vA, A, theta, g[A[-1]], n_solves)
+            g, need_add, single = None, A.size == 0, False
+            continue
         if (x * theta > 0).all():  # the signs hold: x is the exact minimiser on this orthant
             vA, g, need_add, single = x, None, True, False
             continue

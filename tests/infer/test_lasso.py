@@ -137,15 +137,38 @@ def test_gram_input_and_prior_location_give_the_same_solution():
     assert 0 < np.count_nonzero(plain.coef != loc) < 60
 
 
-def test_duplicated_columns_fall_back_to_coordinate_descent():
-    """Two equal columns make G_AA singular once both enter; the lasso optimum is then not
-    unique, and the solver falls back to coordinate descent, still at a KKT point."""
+def test_duplicated_columns_are_solved_by_the_active_set_search():
+    """Two equal columns make G_AA singular once both would enter (the optimum's coefficients are
+    not unique, its fit is): the search steps along the null direction instead, and ends at a KKT
+    point with sklearn's fit."""
     data = simulate_regression(80, 6, sigma=1.0, seed=5)
-    X = np.column_stack([data.X, data.X[:, 0]])
-    lam = 0.01 * np.abs(X.T @ data.y).max()
-    sol = lasso_map(X, data.y, sigma=1.0, tau=1.0 / lam)
-    assert sol.n_sweeps > 0
-    assert sol.kkt_violation < 1e-8
+    X, y = np.column_stack([data.X, data.X[:, 0]]), data.y
+    lam = 0.01 * np.abs(X.T @ y).max()
+    sol = lasso_map(X, y, sigma=1.0, tau=1.0 / lam)
+    assert sol.n_sweeps == 0
+    assert sol.kkt_violation < 1e-10
+    ref = Lasso(alpha=lam / 80, fit_intercept=False, tol=1e-14, max_iter=1_000_000).fit(X, y).coef_
+    np.testing.assert_allclose(X @ sol.coef, X @ ref, rtol=0, atol=1e-6)
+
+
+def test_coordinate_descent_fallback_reaches_the_same_solution(monkeypatch):
+    """Where the active-set search gives up (_Stuck), lasso_map falls back to the JAX coordinate
+    descent; forced here, it must give the same exact solution."""
+    import bayesreg.infer.lasso as lasso
+
+    data = simulate_regression(100, 30, n_nonzero=8, seed=8)
+    X, y = data.X, data.y
+    exact = lasso_map(X, y, sigma=1.0, tau=0.2)
+
+    def stuck(*args, **kwargs):
+        raise lasso._Stuck("forced")
+
+    monkeypatch.setattr(lasso, "_active_set", stuck)
+    fallback = lasso.lasso_map(X, y, sigma=1.0, tau=0.2)
+    assert fallback.n_sweeps > 0 and fallback.n_solves == 0
+    np.testing.assert_array_equal(fallback.coef == 0, exact.coef == 0)
+    np.testing.assert_allclose(fallback.coef, exact.coef, rtol=0, atol=1e-10)
+    assert fallback.kkt_violation < 1e-8
 
 
 def test_batched_solver_agrees_with_lasso_map():
@@ -187,3 +210,25 @@ def test_warm_start_into_a_penalty_that_zeroes_everything():
         sol = lasso_map(X, y, sigma=1.0, tau=1.0 / (factor * lam_max), init=start)
         np.testing.assert_array_equal(sol.coef, 0.0)
         assert sol.kkt_violation == 0.0
+
+
+def test_random_problems_end_at_kkt_points():
+    """80 random problems: n 5-80, p 1-120 (p > n in about half), correlated columns, centred
+    columns, a duplicated column, prior locations, warm starts and given Gram matrices, penalties
+    from 1e-4 lambda_max to above it. Every solution is certified by its KKT conditions."""
+    rng = np.random.default_rng(12)
+    for _ in range(80):
+        n, p = int(rng.integers(5, 80)), int(rng.integers(1, 120))
+        rho = rng.choice([0.0, 0.5, 0.95])
+        X = np.sqrt(1 - rho) * rng.standard_normal((n, p)) + np.sqrt(rho) * rng.standard_normal((n, 1))
+        if rng.random() < 0.3:
+            X = X - X.mean(axis=0)
+        if rng.random() < 0.15 and p > 2:
+            X[:, 1] = X[:, 0]
+        y = X @ (rng.standard_normal(p) * (rng.random(p) < 0.5)) + rng.standard_normal(n)
+        lam = np.abs(X.T @ y).max() * 10 ** rng.uniform(-4, 0.1)
+        loc = rng.standard_normal(p) if rng.random() < 0.2 else np.zeros(p)
+        init = loc + rng.standard_normal(p) * (rng.random(p) < 0.3) if rng.random() < 0.3 else None
+        gram = (X.T @ X, X.T @ y) if rng.random() < 0.3 else None
+        sol = lasso_map(X, y, sigma=1.0, tau=1.0 / lam, loc=loc, init=init, gram=gram)
+        assert kkt_violation(X, y, sol.coef, loc=loc, sigma=1.0, tau=1.0 / lam) < 1e-8, (n, p, rho)
