@@ -175,7 +175,8 @@ class _ColumnGram:
             return
         m, k = self.size, new.size
         if m + k > self.rows.shape[0]:
-            cap = max(2 * self.rows.shape[0], m + k)
+            # room for twice as many: np.empty's untouched pages cost nothing, copies at n = 20,000 do
+            cap = min(max(2 * (m + k), 16), self.slot.size)
             rows, gram = np.empty((cap, self.rows.shape[1])), np.empty((cap, cap))
             rows[:m], gram[:m, :m] = self.rows[:m], self.gram[:m, :m]
             self.rows, self.gram = rows, gram
