@@ -162,7 +162,7 @@ class _ColumnGram:
     """Gram entries computed from X as columns enter, kept in buffers that double as needed."""
 
     def __init__(self, X, c):
-        self.XT, self.c = X.T, c  # rows of X.T are the columns of X (contiguous for C-ordered X)
+        self.XT, self.c = X.T, c  # rows of X.T are the columns of X, gathered into contiguous rows
         n_samples, n_features = X.shape
         self.slot = np.full(n_features, -1)
         self.size = 0
