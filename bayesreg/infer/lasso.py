@@ -15,8 +15,11 @@ solve gives the solution exactly, to rounding. The method searches for that set 
 search, Lee, Battle, Raina & Ng 2007): solve on the current set and signs; if a coefficient
 changes sign, move to the best point of the objective among the zero crossings on the segment,
 the solve itself, and the solve with the offending coefficients dropped (so the objective
-always decreases); when the signs hold, add the coordinates that violate |c_j - G_j v| <= lambda,
-largest first, in batches that at most double the set. The Gram entries of a column are
+always decreases); when the signs hold, add the coordinates that violate |c_j - G_j v| <= lambda:
+all of them at first, later the largest in batches that at most double the set. A column in the
+span of the active ones (p > n at the densest solutions, duplicated columns) makes G_AA
+singular; then the step follows its null direction to the first zero crossing, as LARS does.
+The Gram entries of a column are
 computed only when it enters, so sparse solutions never form the p x p matrix. Dense and
 ill-conditioned problems (p ~ n), where coordinate descent needs thousands of sweeps, take a
 few dozen solves.
