@@ -19,16 +19,17 @@ always decreases); when the signs hold, add the coordinates that violate |c_j - 
 all of them at first, later the largest in batches that at most double the set. A column in the
 span of the active ones (p > n at the densest solutions, duplicated columns) makes G_AA
 singular; then the step follows its null direction to the first zero crossing, as LARS does.
-The Gram entries of a column are
-computed only when it enters, so sparse solutions never form the p x p matrix. Dense and
+The Gram entries of a column are computed only when it enters, so sparse solutions never form
+the p x p matrix. Dense and
 ill-conditioned problems (p ~ n), where coordinate descent needs thousands of sweeps, take a
 few dozen solves.
 
 Batches of problems (:func:`lasso_map_batched`, used by studies) run cyclic coordinate descent
 on the Gram matrix in JAX, ``vmap``-ed over the batch, in stages of tolerance with the same
 exact active-set solve at the end of each stage (``_solve_gram``); it is also the fallback of
-:func:`lasso_map` where the active-set search cannot proceed (a singular G_AA, e.g. duplicated
-columns, or more than min(n, p) active coefficients).
+:func:`lasso_map` where the active-set search cannot proceed (rare: a singular G_AA it cannot
+step out of, or no solution after 100 + 2p solves; 8 of 600 random problems, all with p > n or
+duplicated columns at penalties down to 1e-6 lambda_max).
 """
 
 from __future__ import annotations
