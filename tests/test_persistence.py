@@ -23,6 +23,7 @@ FAST_NUTS = dict(method="nuts", num_warmup=150, num_samples=150, num_chains=2, p
 
 @pytest.mark.parametrize("kwargs", [
     dict(method="map"),
+    dict(method="map", sigma=1.0, tau=0.5),  # the exact lasso
     dict(method="map", prior="normal", loc=[0.5, 0.0, -0.5]),
     dict(method="exact", prior="normal", sigma=1.0, fit_intercept=True),
     dict(method="map", sigma=HalfNormal(2.0)),
@@ -46,6 +47,9 @@ def test_save_load_round_trip(tmp_path, kwargs):
     meta = json.loads((path / "meta.json").read_text())
     assert meta["versions"]["bayesreg"] == bayesreg.__version__
     assert meta["n_samples"] == 30 and meta["n_features_in"] == 3
+    if type(est.fit_result_).__name__ == "LassoSolution":  # the solver's record survives, n_solves included
+        assert loaded.fit_result_.to_arrays() == est.fit_result_.to_arrays()
+        assert est.fit_result_.n_solves > 0
 
 
 def test_overwrite_replaces_and_interrupted_save_keeps_previous(tmp_path, monkeypatch):
