@@ -400,6 +400,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                                 target_accept_prob=self.target_accept_prob, dense_mass=self.dense_mass)
         seed = check_seed(self.seed)  # None: fresh entropy; a Generator: one draw from it
         key_mcmc, key_pred = jax.random.split(jax.random.key(seed))
+        draw_key = None
         if self.method == "gibbs":
             from ..infer.gibbs import gibbs_data, run_gibbs
 
@@ -418,9 +419,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
             static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family, Xc)
             data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
-            draws = run_nuts(models.linear_regression_gram, key_mcmc, data, static=static,
-                             settings=settings, progress=self.progress,
-                             desc=f"NUTS {static['prior']} regression")
+            model, draw_key = _nuts_model(static)
+            draws = run_nuts(model, key_mcmc, data, static=static, settings=settings, progress=self.progress,
+                             desc=f"NUTS {static['prior']} regression", draw_key=draw_key)
         check_chains_moved(draws.samples["w"], "Gibbs" if self.method == "gibbs" else "NUTS", self.num_warmup)
         samples = dict(draws.samples)
         if tau_vec is not None:
@@ -446,7 +447,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             dims={"w": ["feature"], "y": ["obs"]},
             coords={"feature": names},
             attrs={**provenance(), "model": repr(self), "seed": seed,
-                   "inference": "Gibbs (bayesreg, scale mixture of normals)" if self.method == "gibbs" else None},
+                   "inference": _inference_label(self.method, draw_key)},
         )
 
     @property
@@ -718,6 +719,28 @@ class _PointwiseGroups:
         if not self._fits():
             return {}
         return {"y": likelihood.normal_log_likelihood(self._y, self._regression_mean(), self._sigma)}
+
+
+def _nuts_model(static):
+    """(NumPyro model, its per-draw key argument) that NUTS runs for this structure.
+
+    The shrinkage priors under the Normal likelihood run collapsed: w is integrated out, NUTS
+    samples only the scales and w is drawn exactly given them
+    (:func:`bayesreg.models.linear_regression_collapsed`): no funnel between w and its scales,
+    hence no divergences where the non-centred form had them. The posterior holds the same
+    variables (w, z and the scales) either way."""
+    if static["prior"] in models.SHRINKAGE:
+        return models.linear_regression_collapsed, "w_key"
+    return models.linear_regression_gram, None
+
+
+def _inference_label(method, draw_key):
+    if method == "gibbs":
+        return "Gibbs (bayesreg, scale mixture of normals)"
+    if draw_key is not None:
+        return ("NUTS (bayesreg compiled sampler) on the prior scales with w integrated out (collapsed); "
+                "w drawn exactly from its Gaussian conditional, one draw per NUTS draw")
+    return None
 
 
 def _map_coef(result) -> NDArray[np.float64]:
