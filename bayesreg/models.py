@@ -197,6 +197,7 @@ def linear_regression_collapsed(
     centered=False,
     shrinkage=None,
     x_sq=None,
+    R=None,
     w_key=None,
 ):
     """:func:`linear_regression_gram` for a shrinkage prior with w integrated out (collapsed).
@@ -209,7 +210,10 @@ def linear_regression_collapsed(
         log p(y | d, sigma) = -(n/2) log(2 pi sigma^2) + (p/2) log sigma^2 - (1/2) log|B|
                               - (r'r - u'B^-1 u) / (2 sigma^2),
 
-    r'r = yy - 2 loc'c + loc'G loc. One p x p Cholesky per gradient. ``centered`` with a
+    r'r = yy - 2 loc'c + loc'G loc. One p x p Cholesky per gradient; with ``R``, a factor of
+    G = R'R with m < p rows (:func:`thin_factor`, for p > n), the same by Woodbury on the m x m
+    matrix K = sigma^2 I + A A', A = R diag(d): |B| = sigma^(2(p - m)) |K| and
+    u'B^-1 u = (u'u - (A u)'K^-1 (A u)) / sigma^2, O(m^2 p) per gradient. ``centered`` with a
     sampled sigma multiplies by sigma (the flat intercept's integral), as in
     :func:`linear_regression_gram`; constants are dropped. NUTS samples only the scales (no
     funnel between w and its scales); ``tau`` and ``tau_prior`` are unused (the prior's own).
@@ -225,16 +229,38 @@ def linear_regression_collapsed(
     Gl = G @ loc
     rr = yy - 2.0 * loc @ c + loc @ Gl
     u = d * (c - Gl)
-    chol = jnp.linalg.cholesky(d[:, None] * G * d[None, :] + s2 * jnp.eye(p))
-    v = jax.scipy.linalg.solve_triangular(chol, u, lower=True)
     n_eff = n - 1 if (centered and sigma_prior is not None) else n
-    numpyro.factor("likelihood", -0.5 * (n_eff - p) * jnp.log(s2) - jnp.sum(jnp.log(jnp.diagonal(chol)))
-                   - (rr - v @ v) / (2.0 * s2))
-    if w_key is not None:
+    if R is None:
+        chol = jnp.linalg.cholesky(d[:, None] * G * d[None, :] + s2 * jnp.eye(p))
+        v = jax.scipy.linalg.solve_triangular(chol, u, lower=True)
+        half_logdet, quad = jnp.sum(jnp.log(jnp.diagonal(chol))), v @ v
+    else:  # G = R'R, R of shape (m, p), m < p: B = s2 I + A'A with A = R d; Woodbury on K = s2 I + A A'
+        m = R.shape[0]
+        A = R * d
+        q = A @ u
+        chol_k = jnp.linalg.cholesky(A @ A.T + s2 * jnp.eye(m))
+        t = jax.scipy.linalg.solve_triangular(chol_k, q, lower=True)
+        half_logdet = 0.5 * (p - m) * jnp.log(s2) + jnp.sum(jnp.log(jnp.diagonal(chol_k)))
+        quad = (u @ u - t @ t) / s2  # u'B^-1 u
+    numpyro.factor("likelihood", -0.5 * (n_eff - p) * jnp.log(s2) - half_logdet - (rr - quad) / (2.0 * s2))
+    if w_key is not None:  # once per draw, not per gradient: the p x p form
+        chol = jnp.linalg.cholesky(d[:, None] * G * d[None, :] + s2 * jnp.eye(p))
+        v = jax.scipy.linalg.solve_triangular(chol, u, lower=True)
         eps = jax.random.normal(w_key, (p,))
         z = jax.scipy.linalg.solve_triangular(chol.T, v + sigma * eps, lower=False)  # B^-1 u + sigma L^-T eps
         numpyro.deterministic("z", z)
         numpyro.deterministic("w", loc + d * z)
+
+
+def thin_factor(X):
+    """R with R'R = X'X, of shape (..., min(n, p), p) (the R of a QR of X; stacked X allowed), or
+    None when it saves nothing (n >= p): the argument ``R`` of :func:`linear_regression_collapsed`."""
+    import numpy as np
+
+    X = np.asarray(X)
+    if X.shape[-2] >= X.shape[-1]:
+        return None
+    return np.linalg.qr(X, mode="r")
 
 
 def latent_sites(model, kwargs) -> dict:
