@@ -137,3 +137,21 @@ def test_regularized_horseshoe_collapsed_and_noncentred_models_have_the_same_pos
     joint, _ = log_density(models.linear_regression_gram, (), common, {**scales, "z": z_hat})
     integral = float(joint) + p / 2 * np.log(2 * np.pi) - 0.5 * np.linalg.slogdet(H)[1]
     assert float(collapsed) == pytest.approx(integral, rel=1e-10)
+
+
+def test_thin_factor_gives_the_same_collapsed_likelihood_when_p_exceeds_n():
+    # p > n: Woodbury on the n x n matrix instead of the p x p Cholesky, the same value
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(6, 10)), rng.normal(size=6)
+    R = models.thin_factor(X)
+    assert R.shape == (6, 10) and models.thin_factor(X.T) is None
+    np.testing.assert_allclose(R.T @ R, X.T @ X, atol=1e-12)
+    lam, tau, sigma, loc = rng.uniform(0.1, 3.0, 10), 0.6, 0.8, rng.normal(size=10)
+    kwargs = dict(loc=loc, tau=1.0, sigma=sigma, prior="horseshoe", shrinkage=Horseshoe(1.0).params(6, 10),
+                  **sufficient_statistics(X, y))
+    conditioned = condition(models.linear_regression_collapsed, {"lambda": lam, "tau": tau})
+    full = trace(conditioned).get_trace(**kwargs)["likelihood"]["fn"].log_factor
+    thin = trace(conditioned).get_trace(**kwargs, R=R)["likelihood"]["fn"].log_factor
+    direct = stats.multivariate_normal(X @ loc, X @ np.diag((tau * lam) ** 2) @ X.T + sigma**2 * np.eye(6)).logpdf(y)
+    assert float(thin) == pytest.approx(float(full), rel=1e-10)
+    assert float(thin) == pytest.approx(direct + 3 * np.log(2 * np.pi), rel=1e-10)

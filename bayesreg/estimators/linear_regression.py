@@ -420,6 +420,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             static, hyper = self._model_kwargs(loc, sigma, tau, sigma_family, tau_family, Xc)
             data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
             model, draw_key = _nuts_model(static)
+            R = models.thin_factor(Xc) if draw_key is not None else None
+            if R is not None:  # p > n: the likelihood by Woodbury on n x n
+                data["R"] = R
             draws = run_nuts(model, key_mcmc, data, static=static, settings=settings, progress=self.progress,
                              desc=f"NUTS {static['prior']} regression", draw_key=draw_key)
         check_chains_moved(draws.samples["w"], "Gibbs" if self.method == "gibbs" else "NUTS", self.num_warmup)
