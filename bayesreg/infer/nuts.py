@@ -83,8 +83,10 @@ class NUTSKernel:
         else:
             num_draws = jax.tree.leaves(z)[0].shape[0]
             keys = jax.random.split(jax.random.fold_in(state.rng_key, 1), num_draws)
-            samples = jax.vmap(lambda z, key: constrain_fn(self.model, (), {**kwargs, self.draw_key: key}, z,
-                                                           return_deterministic=True))(z, keys)
+            # lax.map, not vmap: one draw at a time. A vmapped draw (batched LAPACK Cholesky) under pmap
+            # over two host devices hung about one run in two (jax 0.10.2, CPU); one at a time never did.
+            samples = jax.lax.map(lambda zk: constrain_fn(self.model, (), {**kwargs, self.draw_key: zk[1]}, zk[0],
+                                                          return_deterministic=True), (z, keys))
         n_steps = stats["n_steps"]
         # a trajectory of depth d has at most 2^d - 1 leapfrog steps
         stats = {**stats, "tree_depth": jnp.floor(jnp.log2(jnp.maximum(n_steps, 1))).astype(jnp.int32) + 1,

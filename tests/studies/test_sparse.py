@@ -33,6 +33,24 @@ def test_run_study_checks_arguments_first():
         run_study(("horseshoe",), p=3, n_nonzero=5, replicates=2)
 
 
+def test_shrinkage_priors_run_collapsed_in_the_batched_study():
+    """The study's horseshoe is the collapsed model (NUTS on the scales, w drawn given them): draws of w and z
+    with w = z * scale, reproducible from the seed, and the same data and key as the non-collapsed form."""
+    import jax
+
+    from bayesreg.infer.mcmc import MCMCSettings
+    from bayesreg.studies.sparse import fit_prior_batched
+
+    sim = simulate_sparse(15, 20, 2, 2, coef_scale=2.0, sigma=1.0, n_test=5, rng=np.random.default_rng(1))
+    settings = MCMCSettings(num_warmup=100, num_samples=100, num_chains=1, target_accept_prob=0.95)
+    draws = fit_prior_batched(sim["X"], sim["y"], "horseshoe", settings=settings, key=jax.random.key(0))
+    s = draws.samples
+    assert s["w"].shape == (2, 1, 100, 20) and "z" in s and s["tau"].shape == (2, 1, 100)
+    np.testing.assert_allclose(s["w"], s["z"] * s["tau"][..., None] * s["lambda"], rtol=1e-9)
+    again = fit_prior_batched(sim["X"], sim["y"], "horseshoe", settings=settings, key=jax.random.key(0))
+    np.testing.assert_array_equal(again.samples["w"], s["w"])
+
+
 @pytest.fixture(scope="module")
 def sparse_study():
     """Issue 16's study: 20 replicates of n = 100, p = 200, 5 nonzero, target_accept_prob = 0.95, 2 chains x
