@@ -46,7 +46,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         :class:`~bayesreg.priors.Horseshoe`, :class:`~bayesreg.priors.RegularizedHorseshoe`
         or :class:`~bayesreg.priors.R2D2` with its arguments. A shrinkage prior samples its
         own global scale, so ``tau`` is not used; it needs ``method="nuts"`` (its mode is
-        degenerate at w = loc, so there is no MAP).
+        degenerate at w = loc, so there is no MAP). It is fitted collapsed: w is integrated
+        out, NUTS samples the prior's scales and sigma, and each draw of w is drawn exactly
+        from its Gaussian conditional (no funnel, hence no divergences from it; see
+        :func:`bayesreg.models.linear_regression_collapsed`). The draws hold w, z and the
+        scales as a non-centred fit would; ``idata_.attrs["inference"]`` says so.
     tau : "auto", float, array-like of shape (n_features,) or ScalePrior, default="auto"
         Prior scale of the coefficients. ``"auto"`` scales it to the data as rstanarm's
         autoscale does: tau_j = 2.5 sd(y) / sd(x_j) (2.5 / sd(x_j) with ``scale_by_sigma``,
