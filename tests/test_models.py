@@ -115,25 +115,40 @@ def test_horseshoe_fit_matches_quadrature_over_its_scales():
     np.testing.assert_array_equal(again.fit_result_.draws("w"), est.fit_result_.draws("w"))
 
 
-def test_regularized_horseshoe_collapsed_and_noncentred_models_have_the_same_posterior_density_of_scales():
+@pytest.mark.parametrize("prior", ["horseshoe", "regularized_horseshoe", "r2d2"])
+def test_collapsed_and_noncentred_models_have_the_same_posterior_density_of_scales(prior):
     """Integrating z out of the non-centred model gives the collapsed model's log density. The joint is
     Gaussian in z, so the integral is exact by Laplace's method: the joint at the conditional mode plus
     (p/2) log(2 pi) - (1/2) log|H|, H the Hessian in z."""
-    X, y = _problem(p=3)
-    n, p = X.shape
-    params = RegularizedHorseshoe(p0=1).params(n, p)
-    common = dict(loc=np.zeros(p), tau=1.0, sigma=1.5, prior="regularized_horseshoe", sigma_prior="halfnormal",
-                  shrinkage=params, **sufficient_statistics(X, y))
-    scales = {"lambda": np.array([0.5, 2.0, 1.2]), "tau": 0.3, "c2": 2.5, "sigma": 0.9}
     from numpyro.infer.util import log_density
 
+    from bayesreg.priors import R2D2
+
+    X, y = _problem(p=3)
+    n, p = X.shape
+    obj = {"horseshoe": Horseshoe(0.7), "regularized_horseshoe": RegularizedHorseshoe(p0=1), "r2d2": R2D2(0.4)}[prior]
+    x_sq = np.mean(X**2, axis=0)
+    common = dict(loc=np.array([0.1, 0.0, -0.2]), tau=1.0, sigma=1.5, prior=prior, sigma_prior="halfnormal",
+                  shrinkage=obj.params(n, p), x_sq=x_sq, centered=True, **sufficient_statistics(X, y))
+    scales = {"lambda": np.array([0.5, 2.0, 1.2]), "tau": 0.3, "c2": 2.5, "sigma": 0.9, "r2": 0.35,
+              "phi": np.array([0.2, 0.5, 0.3])}
+    sites = {"horseshoe": ("lambda", "tau"), "regularized_horseshoe": ("lambda", "tau", "c2"),
+             "r2d2": ("r2", "phi")}[prior]
+    scales = {k: v for k, v in scales.items() if k in (*sites, "sigma")}
     collapsed, _ = log_density(models.linear_regression_collapsed, (), common, scales)
-    tau, lam, c2, sigma = scales["tau"], scales["lambda"], scales["c2"], scales["sigma"]
-    dvec = tau * np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
-    G, cvec = X.T @ X, X.T @ y
-    # p(y | z) with w = d z, z ~ N(0, I): Gaussian in z with precision H = I + d G d / sigma^2
-    H = np.eye(p) + dvec[:, None] * G * dvec[None, :] / sigma**2
-    z_hat = np.linalg.solve(H, dvec * cvec / sigma**2)
+    tau, lam, sigma = scales.get("tau"), scales.get("lambda"), scales["sigma"]
+    if prior == "horseshoe":
+        d = tau * lam
+    elif prior == "regularized_horseshoe":
+        c2 = scales["c2"]
+        d = tau * np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+    else:
+        r2 = scales["r2"]
+        d = sigma * np.sqrt(r2 / (1 - r2) * scales["phi"] / x_sq)
+    G, cvec, loc = X.T @ X, X.T @ y, common["loc"]
+    # p(y | z) with w = loc + d z, z ~ N(0, I): Gaussian in z with Hessian H = I + d G d / sigma^2
+    H = np.eye(p) + d[:, None] * G * d[None, :] / sigma**2
+    z_hat = np.linalg.solve(H, d * (cvec - G @ loc) / sigma**2)
     joint, _ = log_density(models.linear_regression_gram, (), common, {**scales, "z": z_hat})
     integral = float(joint) + p / 2 * np.log(2 * np.pi) - 0.5 * np.linalg.slogdet(H)[1]
     assert float(collapsed) == pytest.approx(integral, rel=1e-10)
