@@ -66,32 +66,39 @@ class Jeffreys(dist.ImproperUniform):
 SHRINKAGE = ("horseshoe", "regularized_horseshoe", "r2d2")
 
 
-def _shrinkage_coefficients(n_features, *, loc, sigma, prior, shrinkage, x_sq, scale_by_sigma):
-    """w = loc + z * scale with z ~ N(0, I): the non-centred shrinkage priors.
+def _shrinkage_scale(n_features, *, sigma, prior, shrinkage, x_sq, scale_by_sigma):
+    """The prior sd of w_j - loc_j given the shrinkage prior's scales, which it samples.
 
     ``shrinkage`` holds the prior's numbers (see ``params`` of the prior objects in
     :mod:`bayesreg.priors`): horseshoe [scale of tau]; regularised horseshoe [tau0 / sigma,
     slab_scale, slab_df] (Piironen & Vehtari 2017, App. C.1); R2D2 [mean R^2, precision,
-    Dirichlet concentration] with ``x_sq`` the mean squares of the columns of X. Scales are
-    sampled on the log scale by NUTS, where a change of scale is a shift: only w needs the
-    non-centred form.
+    Dirichlet concentration] with ``x_sq`` the mean squares of the columns of X.
     """
-    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([n_features]).to_event(1))
     if prior == "r2d2":
         mean_r2, precision, concentration = shrinkage[0], shrinkage[1], shrinkage[2]
         r2 = numpyro.sample("r2", dist.Beta(mean_r2 * precision, (1.0 - mean_r2) * precision))
         phi = numpyro.sample("phi", dist.Dirichlet(jnp.full(n_features, concentration)))
-        scale = sigma * jnp.sqrt(r2 / (1.0 - r2) * phi / x_sq)
-    else:
-        lam = numpyro.sample("lambda", dist.HalfCauchy(jnp.ones(n_features)).to_event(1))
-        if prior == "horseshoe":
-            tau = numpyro.sample("tau", dist.HalfCauchy(shrinkage[0]))
-            scale = tau * lam * (sigma if scale_by_sigma else 1.0)
-        else:  # regularised horseshoe: tau0 = p0 / (p - p0) * sigma / sqrt(n)
-            tau = numpyro.sample("tau", dist.HalfCauchy(shrinkage[0] * sigma))
-            slab_scale, slab_df = shrinkage[1], shrinkage[2]
-            c2 = numpyro.sample("c2", dist.InverseGamma(0.5 * slab_df, 0.5 * slab_df * slab_scale**2))
-            scale = tau * jnp.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+        return sigma * jnp.sqrt(r2 / (1.0 - r2) * phi / x_sq)
+    lam = numpyro.sample("lambda", dist.HalfCauchy(jnp.ones(n_features)).to_event(1))
+    if prior == "horseshoe":
+        tau = numpyro.sample("tau", dist.HalfCauchy(shrinkage[0]))
+        return tau * lam * (sigma if scale_by_sigma else 1.0)
+    # regularised horseshoe: tau0 = p0 / (p - p0) * sigma / sqrt(n)
+    tau = numpyro.sample("tau", dist.HalfCauchy(shrinkage[0] * sigma))
+    slab_scale, slab_df = shrinkage[1], shrinkage[2]
+    c2 = numpyro.sample("c2", dist.InverseGamma(0.5 * slab_df, 0.5 * slab_df * slab_scale**2))
+    return tau * jnp.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+
+
+def _shrinkage_coefficients(n_features, *, loc, sigma, prior, shrinkage, x_sq, scale_by_sigma):
+    """w = loc + z * scale with z ~ N(0, I): the non-centred shrinkage priors.
+
+    Scales (:func:`_shrinkage_scale`) are sampled on the log scale by NUTS, where a change of
+    scale is a shift: only w needs the non-centred form.
+    """
+    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([n_features]).to_event(1))
+    scale = _shrinkage_scale(n_features, sigma=sigma, prior=prior, shrinkage=shrinkage, x_sq=x_sq,
+                             scale_by_sigma=scale_by_sigma)
     return numpyro.deterministic("w", loc + z * scale)
 
 
@@ -215,6 +222,88 @@ def linear_regression_gram(
     rss = yy - 2.0 * w @ c + w @ G @ w
     n_eff = n - 1 if (centered and sigma_prior is not None) else n
     numpyro.factor("likelihood", -n_eff * jnp.log(sigma) - rss / (2.0 * sigma**2))
+
+
+def linear_regression_collapsed(
+    G,
+    c,
+    yy,
+    n,
+    *,
+    loc,
+    tau,
+    sigma,
+    prior,
+    sigma_prior=None,
+    tau_prior=None,
+    scale_by_sigma=False,
+    centered=False,
+    shrinkage=None,
+    x_sq=None,
+    R=None,
+    w_key=None,
+):
+    """:func:`linear_regression_gram` for a shrinkage prior with w integrated out (collapsed).
+
+    Given its scales, a shrinkage prior is Gaussian: w ~ N(loc, D), D = diag(d^2) with d
+    from :func:`_shrinkage_scale`. With r = y - X loc, r ~ N(0, X D X' + sigma^2 I); by the
+    determinant lemma and Woodbury's identity, with B = d G d + sigma^2 I (eigenvalues
+    >= sigma^2) and u = d X'r = d (c - G loc),
+
+        log p(y | d, sigma) = -(n/2) log(2 pi sigma^2) + (p/2) log sigma^2 - (1/2) log|B|
+                              - (r'r - u'B^-1 u) / (2 sigma^2),
+
+    r'r = yy - 2 loc'c + loc'G loc. One p x p Cholesky per gradient; with ``R``, a factor of
+    G = R'R with m < p rows (:func:`thin_factor`, for p > n), the same by Woodbury on the m x m
+    matrix K = sigma^2 I + A A', A = R diag(d): |B| = sigma^(2(p - m)) |K| and
+    u'B^-1 u = (u'u - (A u)'K^-1 (A u)) / sigma^2, O(m^2 p) per gradient. ``centered`` with a
+    sampled sigma multiplies by sigma (the flat intercept's integral), as in
+    :func:`linear_regression_gram`; constants are dropped. NUTS samples only the scales (no
+    funnel between w and its scales); ``tau`` and ``tau_prior`` are unused (the prior's own).
+
+    With a ``w_key``, w is drawn from its exact conditional w | d, sigma, y ~
+    N(loc + d B^-1 u, sigma^2 d B^-1 d) (Rao-Blackwellisation) and reported, with
+    z = (w - loc) / d as in the non-centred model, as deterministic sites.
+    """
+    p = c.shape[0]
+    sigma = _scale_site("sigma", sigma, sigma_prior)
+    d = _shrinkage_scale(p, sigma=sigma, prior=prior, shrinkage=shrinkage, x_sq=x_sq, scale_by_sigma=scale_by_sigma)
+    s2 = sigma**2
+    Gl = G @ loc
+    rr = yy - 2.0 * loc @ c + loc @ Gl
+    u = d * (c - Gl)
+    n_eff = n - 1 if (centered and sigma_prior is not None) else n
+    if R is None:
+        chol = jnp.linalg.cholesky(d[:, None] * G * d[None, :] + s2 * jnp.eye(p))
+        v = jax.scipy.linalg.solve_triangular(chol, u, lower=True)
+        half_logdet, quad = jnp.sum(jnp.log(jnp.diagonal(chol))), v @ v
+    else:  # G = R'R, R of shape (m, p), m < p: B = s2 I + A'A with A = R d; Woodbury on K = s2 I + A A'
+        m = R.shape[0]
+        A = R * d
+        q = A @ u
+        chol_k = jnp.linalg.cholesky(A @ A.T + s2 * jnp.eye(m))
+        t = jax.scipy.linalg.solve_triangular(chol_k, q, lower=True)
+        half_logdet = 0.5 * (p - m) * jnp.log(s2) + jnp.sum(jnp.log(jnp.diagonal(chol_k)))
+        quad = (u @ u - t @ t) / s2  # u'B^-1 u
+    numpyro.factor("likelihood", -0.5 * (n_eff - p) * jnp.log(s2) - half_logdet - (rr - quad) / (2.0 * s2))
+    if w_key is not None:  # once per draw, not per gradient: the p x p form
+        chol = jnp.linalg.cholesky(d[:, None] * G * d[None, :] + s2 * jnp.eye(p))
+        v = jax.scipy.linalg.solve_triangular(chol, u, lower=True)
+        eps = jax.random.normal(w_key, (p,))
+        z = jax.scipy.linalg.solve_triangular(chol.T, v + sigma * eps, lower=False)  # B^-1 u + sigma L^-T eps
+        numpyro.deterministic("z", z)
+        numpyro.deterministic("w", loc + d * z)
+
+
+def thin_factor(X):
+    """R with R'R = X'X, of shape (..., min(n, p), p) (the R of a QR of X; stacked X allowed), or
+    None when it saves nothing (n >= p): the argument ``R`` of :func:`linear_regression_collapsed`."""
+    import numpy as np
+
+    X = np.asarray(X)
+    if X.shape[-2] >= X.shape[-1]:
+        return None
+    return np.linalg.qr(X, mode="r")
 
 
 def latent_sites(model, kwargs) -> dict:

@@ -47,7 +47,11 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         :class:`~bayesreg.priors.Horseshoe`, :class:`~bayesreg.priors.RegularizedHorseshoe`
         or :class:`~bayesreg.priors.R2D2` with its arguments. A shrinkage prior samples its
         own global scale, so ``tau`` is not used; it needs ``method="nuts"`` (its mode is
-        degenerate at w = loc, so there is no MAP).
+        degenerate at w = loc, so there is no MAP). It is fitted collapsed: w is integrated
+        out, NUTS samples the prior's scales and sigma, and each draw of w is drawn exactly
+        from its Gaussian conditional (no funnel, hence no divergences from it; see
+        :func:`bayesreg.models.linear_regression_collapsed`). The draws hold w, z and the
+        scales as a non-centred fit would; ``idata_.attrs["inference"]`` says so.
     tau : "auto", float, array-like of shape (n_features,) or ScalePrior, default="auto"
         Prior scale of the coefficients. ``"auto"`` scales it to the data as rstanarm's
         autoscale does: tau_j = 2.5 sd(y) / sd(x_j) (2.5 / sd(x_j) with ``scale_by_sigma``,
@@ -466,9 +470,12 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                             desc=f"NUTS {static['prior']} regression, Student-t noise")
         # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
         data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
-        return run_nuts(models.linear_regression_gram, key, data, static=static,
-                        settings=settings, progress=self.progress,
-                        desc=f"NUTS {static['prior']} regression")
+        model, draw_key = _nuts_model(static)
+        R = models.thin_factor(Xc) if draw_key is not None else None
+        if R is not None:  # p > n: the collapsed likelihood by Woodbury on n x n
+            data["R"] = R
+        return run_nuts(model, key, data, static=static, settings=settings, progress=self.progress,
+                        desc=f"NUTS {static['prior']} regression", draw_key=draw_key)
 
     def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family, tau_vec=None, *,
                      sampler: Sampler):
@@ -508,7 +515,8 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             observed_data={"y": y},
             dims={"w": ["feature"], "y": ["obs"]},
             coords={"feature": names},
-            attrs={**provenance(), "model": repr(self), "seed": seed, "inference": sampler.inference},
+            attrs={**provenance(), "model": repr(self), "seed": seed,
+                   "inference": sampler.inference(self) if callable(sampler.inference) else sampler.inference},
         )
         warn_if_unconverged(fit.convergence_problems())
         return fit
@@ -755,6 +763,27 @@ class _PointwiseGroups:
         return {"y": likelihood.normal_log_likelihood(self._y, self._regression_mean(), self._sigma)}
 
 
+def _nuts_model(static):
+    """(NumPyro model, its per-draw key argument) that NUTS runs for this structure.
+
+    The shrinkage priors under the Normal likelihood run collapsed: w is integrated out, NUTS
+    samples only the scales and w is drawn exactly given them
+    (:func:`bayesreg.models.linear_regression_collapsed`): no funnel between w and its scales,
+    hence no divergences where the non-centred form had them. The posterior holds the same
+    variables (w, z and the scales) either way."""
+    if static["prior"] in models.SHRINKAGE:  # Normal noise (Student-t runs the full-data model)
+        return models.linear_regression_collapsed, "w_key"
+    return models.linear_regression_gram, None
+
+
+def _nuts_inference(est) -> str | None:
+    """The InferenceData's label of a NUTS fit: the collapsed form says so (None: the driver's own)."""
+    if split_coef_prior(est.prior)[0] in models.SHRINKAGE and est.noise == "normal":
+        return ("NUTS (bayesreg compiled sampler) on the prior scales with w integrated out (collapsed); "
+                "w drawn exactly from its Gaussian conditional, one draw per NUTS draw")
+    return None
+
+
 def _is_auto(value) -> bool:
     return isinstance(value, str) and value == AUTO
 
@@ -804,11 +833,11 @@ class _Problem:
 class Sampler:
     """An MCMC engine for ``_fit_sampler``: ``run(est, key, settings, Xc, yc, loc, sigma, tau,
     sigma_family, tau_family)`` returns the draws; ``name`` labels its messages, ``inference``
-    the InferenceData (None: the driver's own label)."""
+    the InferenceData (a string, or a function of the estimator; None: the driver's own label)."""
 
     run: Callable
     name: str
-    inference: str | None = None
+    inference: str | Callable | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -839,7 +868,7 @@ def _closed_form(fit_method: Callable) -> Callable:
 
 _NO_CLOSED_FORM = "there is no closed form or Gibbs sweep for it"
 METHOD_TABLE: dict[str, Method] = {
-    "nuts": Method(fit=_sampled(Sampler(BayesianLinearRegression._run_nuts, "NUTS"))),
+    "nuts": Method(fit=_sampled(Sampler(BayesianLinearRegression._run_nuts, "NUTS", _nuts_inference))),
     "gibbs": Method(fit=_sampled(Sampler(BayesianLinearRegression._run_gibbs, "Gibbs",
                                          "Gibbs (bayesreg, scale mixture of normals)")),
                     check=BayesianLinearRegression._check_gibbs, no_shrinkage=_NO_CLOSED_FORM, student_t=False),

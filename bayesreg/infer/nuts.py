@@ -37,11 +37,16 @@ class NUTSKernel:
     ``record(state) -> (z, stats)`` (what a sampling iteration keeps) and
     ``finish(z, stats, state, data) -> (samples, stats)`` (constrained draws).
     ``cache_key`` names the compiled programs it makes.
+
+    ``draw_key``: the name of a keyword argument of the model through which ``finish`` passes
+    one PRNG key per draw, for a model that draws sites integrated out of its density (see
+    :func:`bayesreg.models.linear_regression_collapsed`). The keys are split from the chain's
+    final NUTS key, so they derive from the run's key: same key, same draws.
     """
 
-    def __init__(self, model, static: Mapping[str, Any], settings: MCMCSettings):
-        self.model, self.static, self.settings = model, dict(static), settings
-        self.cache_key = ("nuts", model, tuple(sorted(self.static.items())), settings)
+    def __init__(self, model, static: Mapping[str, Any], settings: MCMCSettings, draw_key: str | None = None):
+        self.model, self.static, self.settings, self.draw_key = model, dict(static), settings, draw_key
+        self.cache_key = ("nuts", model, tuple(sorted(self.static.items())), settings, draw_key)
         # One (init_kernel, sample_kernel) pair per kernel: NumPyro's sample_kernel reads
         # the warmup length and tree depth that init_kernel recorded, so init() must be
         # traced before step(), as it is in _Runner.run.
@@ -73,7 +78,15 @@ class NUTSKernel:
 
     def finish(self, z, stats, state, data):
         kwargs = {**self.static, **data}
-        samples = jax.vmap(lambda z: constrain_fn(self.model, (), kwargs, z, return_deterministic=True))(z)
+        if self.draw_key is None:
+            samples = jax.vmap(lambda z: constrain_fn(self.model, (), kwargs, z, return_deterministic=True))(z)
+        else:
+            num_draws = jax.tree.leaves(z)[0].shape[0]
+            keys = jax.random.split(jax.random.fold_in(state.rng_key, 1), num_draws)
+            # lax.map, not vmap: one draw at a time. A vmapped draw (batched LAPACK Cholesky) under pmap
+            # over two host devices hung about one run in two (jax 0.10.2, CPU); one at a time never did.
+            samples = jax.lax.map(lambda zk: constrain_fn(self.model, (), {**kwargs, self.draw_key: zk[1]}, zk[0],
+                                                          return_deterministic=True), (z, keys))
         n_steps = stats["n_steps"]
         # a trajectory of depth d has at most 2^d - 1 leapfrog steps
         stats = {**stats, "tree_depth": jnp.floor(jnp.log2(jnp.maximum(n_steps, 1))).astype(jnp.int32) + 1,
@@ -82,17 +95,19 @@ class NUTSKernel:
 
 
 def run_nuts(model, rng_key, data: Mapping[str, Any], *, static: Mapping[str, Any] | None = None,
-             settings: MCMCSettings, progress: bool | None = None, desc: str = "NUTS") -> MCMCDraws:
+             settings: MCMCSettings, progress: bool | None = None, desc: str = "NUTS",
+             draw_key: str | None = None) -> MCMCDraws:
     """Run NUTS on ``model`` for ``data`` (validated arrays and scalars).
 
     ``static`` holds hashable keyword arguments that change the model's structure
     (a prior's family, a flag); everything in ``data`` becomes a traced argument.
+    ``draw_key`` names the model's argument for a per-draw key (see :class:`NUTSKernel`).
     """
-    return run_chains(NUTSKernel(model, static or {}, settings), rng_key, data, settings=settings,
+    return run_chains(NUTSKernel(model, static or {}, settings, draw_key), rng_key, data, settings=settings,
                       progress=progress, desc=desc)
 
 
 def run_nuts_batched(model, rng_key, data: Mapping[str, Any], *, static: Mapping[str, Any] | None = None,
-                     settings: MCMCSettings) -> MCMCDraws:
+                     settings: MCMCSettings, draw_key: str | None = None) -> MCMCDraws:
     """NUTS on many data sets at once (see :func:`run_chains_batched`)."""
-    return run_chains_batched(NUTSKernel(model, static or {}, settings), rng_key, data, settings=settings)
+    return run_chains_batched(NUTSKernel(model, static or {}, settings, draw_key), rng_key, data, settings=settings)

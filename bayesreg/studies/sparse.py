@@ -6,7 +6,9 @@ prior is fitted by NUTS to all R replicates at once (one compiled program per pr
 over the replicates on every core: :func:`bayesreg.infer.nuts.run_nuts_batched`, on the
 sufficient statistics). sigma ~ HalfNormal(sd(y)) for every prior; the Laplace prior gets
 tau ~ HalfCauchy(1), the horseshoe its own tau ~ HalfCauchy(scale), the regularised horseshoe
-tau0 from p0 = ``n_nonzero`` (the true number, as in P&V's experiments).
+tau0 from p0 = ``n_nonzero`` (the true number, as in P&V's experiments). The shrinkage priors
+run collapsed: NUTS samples their scales with w integrated out, and w is drawn exactly given
+them (:func:`bayesreg.models.linear_regression_collapsed`).
 
 Reported per replicate: the estimation error ||w_mean - w||^2 of the posterior mean, its
 test MSE, divergences and the largest R-hat of w; per prior: means with 95% intervals over
@@ -40,8 +42,12 @@ def simulate_sparse(n: int, p: int, n_nonzero: int, replicates: int, *, coef_sca
     return {"w": w, "X": X, "y": y, "X_test": X_test, "y_test": y_test}
 
 
-def fit_prior_batched(X, y, prior, *, settings: MCMCSettings, key, n_nonzero: int | None = None):
-    """NUTS draws for every replicate under one coefficient prior (a name or a prior object)."""
+def fit_prior_batched(X, y, prior, *, settings: MCMCSettings, key, n_nonzero: int | None = None,
+                      collapsed: bool = True):
+    """NUTS draws for every replicate under one coefficient prior (a name or a prior object).
+
+    The shrinkage priors run collapsed (:func:`bayesreg.models.linear_regression_collapsed`, as
+    the estimator does) unless ``collapsed=False`` (the non-centred model, for comparison)."""
     num_reps, n, p = X.shape
     family, shrinkage = split_coef_prior(prior)
     if family == "regularized_horseshoe" and shrinkage.p0 is None and n_nonzero is not None:
@@ -54,15 +60,24 @@ def fit_prior_batched(X, y, prior, *, settings: MCMCSettings, key, n_nonzero: in
         data["shrinkage"] = np.tile(shrinkage.params(n, p), (num_reps, 1))
         if family == "r2d2":
             data["x_sq"] = np.mean(X**2, axis=1)
+    if shrinkage is not None and collapsed:
+        R = models.thin_factor(X)
+        if R is not None:
+            data["R"] = R
+        return run_nuts_batched(models.linear_regression_collapsed, key, data, static=static, settings=settings,
+                                draw_key="w_key")
     return run_nuts_batched(models.linear_regression_gram, key, data, static=static, settings=settings)
 
 
 def run_study(priors=("regularized_horseshoe", "horseshoe", "laplace"), *, n: int = 100, p: int = 200,
               n_nonzero: int = 5, replicates: int = 20, coef_scale: float = 2.0, sigma: float = 1.0,
               n_test: int = 1000, num_warmup: int = 1000, num_samples: int = 1000, num_chains: int = 2,
-              target_accept_prob: float = 0.95, seed: int = 0, on_prior=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+              target_accept_prob: float = 0.95, seed: int = 0, collapsed: bool = True,
+              on_prior=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit every prior to the same replicates; returns (per-replicate table, per-prior summary).
 
+    ``collapsed=False`` runs the shrinkage priors non-centred, with w sampled by NUTS, instead of
+    integrating w out (the default, as in the estimator).
     ``on_prior(per_rep_so_far)`` is called after each prior (to save partial results).
     """
     n, p = check_int(n, "n"), check_int(p, "p")
@@ -83,7 +98,8 @@ def run_study(priors=("regularized_horseshoe", "horseshoe", "laplace"), *, n: in
     key = jax.random.key(int(key_seq.generate_state(1)[0]))  # the same key for every prior: paired runs
     frames = []
     for prior in priors:
-        draws = fit_prior_batched(sim["X"], sim["y"], prior, settings=settings, key=key, n_nonzero=n_nonzero)
+        draws = fit_prior_batched(sim["X"], sim["y"], prior, settings=settings, key=key, n_nonzero=n_nonzero,
+                                  collapsed=collapsed)
         w_draws = draws.samples["w"]                               # (R, chain, draw, p)
         w_mean = w_draws.mean(axis=(1, 2))
         chains, per_chain = w_draws.shape[1:3]
