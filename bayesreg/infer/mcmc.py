@@ -269,7 +269,9 @@ def run_chains_batched(kernel, rng_key, data: Mapping[str, Any], *, settings: MC
     (chains split from it as there), so the draws are the same (bit for bit in the tests).
     ``settings.chain_method`` is not used.
     """
-    data = {k: jnp.asarray(v) for k, v in data.items()}
+    # numpy until the call: gathering the (replicate, chain) pairs with JAX dispatches one
+    # small program per array
+    data = {k: np.asarray(v) for k, v in data.items()}
     sizes = {v.shape[0] for v in data.values()}
     if len(sizes) != 1:
         raise ValueError(f"every data array needs the same leading replicate axis; got sizes {sorted(sizes)}.")
