@@ -78,6 +78,7 @@ class MCMCDraws:
     samples: dict[str, np.ndarray]
     stats: dict[str, np.ndarray]
     settings: MCMCSettings
+    sampler: str = ""          # the kernel that made them, for the fit's provenance
 
 
 # ---------------------------------------------------------------- one chain
@@ -241,13 +242,14 @@ def run_chains(kernel, rng_key, data: Mapping[str, Any], *, settings: MCMCSettin
     with _progress.bar(settings.num_chains * runner.total, desc, enabled=progress) as pbar:
         on_segment = (lambda n: pbar.update(n * settings.num_chains)) if progress else None
         samples, stats = runner.run(keys, data, on_segment=on_segment)
-    return _to_draws(samples, stats, settings, settings.num_chains, vectorized)
+    return _to_draws(samples, stats, settings, settings.num_chains, vectorized, kernel)
 
 
-def _to_draws(samples, stats, settings: MCMCSettings, count: int, vectorized: bool) -> MCMCDraws:
+def _to_draws(samples, stats, settings: MCMCSettings, count: int, vectorized: bool, kernel) -> MCMCDraws:
     """The draws and statistics as numpy arrays with a leading axis of ``count`` chains."""
     return MCMCDraws(samples={k: _unlayout(v, count, vectorized) for k, v in samples.items()},
-                     stats={k: _unlayout(v, count, vectorized) for k, v in stats.items()}, settings=settings)
+                     stats={k: _unlayout(v, count, vectorized) for k, v in stats.items()}, settings=settings,
+                     sampler=getattr(kernel, "description", ""))
 
 
 def run_chains_batched(kernel, rng_key, data: Mapping[str, Any], *, settings: MCMCSettings) -> MCMCDraws:
@@ -286,7 +288,7 @@ def run_chains_batched(kernel, rng_key, data: Mapping[str, Any], *, settings: MC
     runner = _runner(kernel, settings, devices=devices, vectorized=False, data_axis=0)
     samples, stats = runner.run(_layout(keys[index], devices, False),
                                 {k: _layout(v[index // chains], devices, False) for k, v in data.items()})
-    draws = _to_draws(samples, stats, settings, pairs, False)
+    draws = _to_draws(samples, stats, settings, pairs, False, kernel)
     return dataclasses.replace(
         draws, samples={k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in draws.samples.items()},
         stats={k: v.reshape((num_reps, chains) + v.shape[1:]) for k, v in draws.stats.items()})

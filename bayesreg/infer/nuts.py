@@ -25,9 +25,11 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+import blackjax
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpyro
 from blackjax.adaptation import window_adaptation
 from blackjax.mcmc import hmc as bj_hmc
 from blackjax.mcmc import nuts as bj_nuts
@@ -70,6 +72,7 @@ class NUTSKernel:
     def __init__(self, model, static: Mapping[str, Any], settings: MCMCSettings):
         self.model, self.static, self.settings = model, dict(static), settings
         self.cache_key = ("nuts", model, tuple(sorted(self.static.items())), settings)
+        self.description = f"NUTS (NumPyro {numpyro.__version__} kernel and adaptation, bayesreg driver)"
         # One (init_kernel, sample_kernel) pair per kernel: NumPyro's sample_kernel reads
         # the warmup length and tree depth that init_kernel recorded, so init() must be
         # traced before step(), as it is in _Runner.run.
@@ -155,6 +158,7 @@ class BlackJAXNUTSKernel:
     def __init__(self, model, static: Mapping[str, Any], settings: MCMCSettings):
         self.model, self.static, self.settings = model, dict(static), settings
         self.cache_key = ("blackjax-nuts", model, tuple(sorted(self.static.items())), settings)
+        self.description = f"NUTS (BlackJAX {blackjax.__version__} kernel and window adaptation, bayesreg driver)"
         self._kernel = bj_nuts.build_kernel()
         self._adapt_init, self._adapt_update, self._adapt_final = _window_adaptation(
             settings.dense_mass, settings.target_accept_prob)

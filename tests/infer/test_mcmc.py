@@ -7,6 +7,7 @@ import pytest
 from bayesreg import models
 from bayesreg.infer.mcmc import MCMCSettings, trace_count
 from bayesreg.infer.nuts import run_nuts
+from bayesreg.results import PosteriorFit
 from bayesreg.testing import assert_posterior_matches, assert_same_mean, assert_within_mcse
 
 HYPER = dict(sigma=1.0, tau=1.0, loc=0.0)
@@ -143,3 +144,15 @@ def test_blackjax_and_numpyro_engines_agree_on_a_hierarchical_regression():
         assert_same_mean(bj["w"][..., j], np_["w"][..., j], label=f"w[{j}]")
     assert_same_mean(bj["sigma"], np_["sigma"], label="sigma")
     assert_same_mean(np.log(bj["tau"]), np.log(np_["tau"]), label="log tau")
+
+
+def test_the_draws_name_the_kernel_that_made_them():
+    """A fit's provenance says which NUTS engine produced it (``MCMCDraws.sampler``, the
+    InferenceData's ``inference`` attribute)."""
+    settings = MCMCSettings(num_warmup=20, num_samples=20, num_chains=1)
+    for engine, name in (("blackjax", "BlackJAX"), ("numpyro", "NumPyro")):
+        out = run_nuts(_mvn, jax.random.key(0), {"mean": MEAN, "cov": COV}, settings=settings, progress=False,
+                       engine=engine)
+        assert out.sampler.startswith(f"NUTS ({name} "), out.sampler
+        attrs = PosteriorFit.from_draws(out).idata.attrs
+        assert attrs["inference"] == out.sampler
