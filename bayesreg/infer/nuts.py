@@ -25,14 +25,10 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import blackjax
 import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
-from blackjax.adaptation import window_adaptation
-from blackjax.mcmc import hmc as bj_hmc
-from blackjax.mcmc import nuts as bj_nuts
 from numpyro.distributions.transforms import biject_to
 from numpyro.infer.hmc import hmc
 from numpyro.infer.util import constrain_fn, potential_energy
@@ -116,6 +112,8 @@ def _window_adaptation(dense_mass: bool, target_accept_prob: float):
     deprecated in favour of that all-in-one ``run``, which cannot be advanced step by step
     (the driver needs that for progress between calls and for its batches).
     """
+    from blackjax.adaptation import window_adaptation
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return window_adaptation.base(is_mass_matrix_diagonal=not dense_mass,
@@ -126,6 +124,8 @@ def _window_adaptation(dense_mass: bool, target_accept_prob: float):
 def _schedule(num_warmup: int) -> np.ndarray:
     """Stan's schedule of fast and slow windows (BlackJAX's ``build_schedule``), built once per
     length: building it costs ~20 ms of Python, a fifth of a small fit."""
+    from blackjax.adaptation import window_adaptation
+
     return np.asarray(window_adaptation.build_schedule(num_warmup))
 
 
@@ -135,7 +135,7 @@ class BlackJAXState(NamedTuple):
 
     i: jax.Array                    # iterations done (warmup and sampling)
     rng_key: jax.Array
-    hmc: bj_hmc.HMCState
+    hmc: Any                        # blackjax.mcmc.hmc.HMCState: position, logdensity, its gradient
     adaptation: Any                 # blackjax's WindowAdaptationState
     step_size: jax.Array
     inverse_mass_matrix: jax.Array
@@ -157,9 +157,13 @@ class BlackJAXNUTSKernel:
 
     def __init__(self, model, static: Mapping[str, Any], settings: MCMCSettings):
         self.model, self.static, self.settings = model, dict(static), settings
+        # imported here: BlackJAX's package import costs ~0.5 s, which fits by other methods need not pay
+        import blackjax
+        from blackjax.mcmc import hmc, nuts
+
         self.cache_key = ("blackjax-nuts", model, tuple(sorted(self.static.items())), settings)
         self.description = f"NUTS (BlackJAX {blackjax.__version__} kernel and window adaptation, bayesreg driver)"
-        self._kernel = bj_nuts.build_kernel()
+        self._kernel, self._hmc_init = nuts.build_kernel(), hmc.init
         self._adapt_init, self._adapt_update, self._adapt_final = _window_adaptation(
             settings.dense_mass, settings.target_accept_prob)
         # Stan's schedule of fast and slow windows, a constant of the compiled program
@@ -172,7 +176,7 @@ class BlackJAXNUTSKernel:
     def init(self, rng_key, data):
         key_init, key_chain = jax.random.split(rng_key)
         z = initial_positions(self.model, {**self.static, **data}, key_init)
-        state = bj_hmc.init(z, self._logdensity(data))
+        state = self._hmc_init(z, self._logdensity(data))
         adaptation = self._adapt_init(z, 1.0)
         zero = jnp.zeros((), jnp.int32)
         return BlackJAXState(zero, key_chain, state, adaptation, jnp.asarray(adaptation.step_size, float),
