@@ -118,17 +118,21 @@ def _bulk_and_folded_scores(split: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     and the sorted values. One sort serves both: in sorted order the folded values fall then rise,
     so a stable sort (a run-merging timsort) orders them in linear time."""
     flat = split.reshape(split.shape[0], -1)
-    rows = np.arange(flat.shape[0])[:, None]
-    n = flat.shape[1]
+    k, n = flat.shape
+    # positions in flat.ravel(): one-dimensional take and put are faster than fancy indexing
+    # with (row, order) pairs (a sixth of this function at p = 100)
+    offsets = (np.arange(k) * n)[:, None]
     order = np.argsort(flat, axis=-1)
-    s = flat[rows, order]
-    bulk = np.empty_like(flat)
-    bulk[rows, order] = _sorted_scores(s)
+    order += offsets
+    s = flat.ravel().take(order)
+    bulk = np.empty(k * n)
+    bulk.put(order, _sorted_scores(s))
     median = (s[:, n // 2 - 1] + s[:, n // 2]) / 2         # n is even; the value np.median gives
     folded = np.abs(s - median[:, None])
     order_folded = np.argsort(folded, axis=-1, kind="stable")
-    fold = np.empty_like(flat)
-    fold[rows, order[rows, order_folded]] = _sorted_scores(folded[rows, order_folded])
+    order_folded += offsets
+    fold = np.empty(k * n)
+    fold.put(order.ravel().take(order_folded), _sorted_scores(folded.ravel().take(order_folded)))
     return bulk.reshape(split.shape), fold.reshape(split.shape), s
 
 

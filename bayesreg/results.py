@@ -169,7 +169,7 @@ def _from_draws(cls, draws, *, posterior_predictive=None, log_likelihood=None,
     return them: those are called only when the ``InferenceData`` is built.
     """
     settings = draws.settings.as_dict()
-    meta = {"inference": "NUTS (bayesreg compiled sampler)", **{
+    meta = {"inference": draws.sampler or "NUTS (bayesreg compiled sampler)", **{
         k: (str(v) if isinstance(v, bool) else v) for k, v in settings.items()}}
     meta.update({k: v for k, v in (attrs or {}).items() if v is not None})
 
