@@ -365,8 +365,10 @@ def _fit(case: CalibrationCase, sim: dict, rng_key) -> tuple[dict[str, np.ndarra
             data["shrinkage"] = np.broadcast_to(shrinkage, (n_sims,) + shrinkage.shape)
         if case.prior == "r2d2":
             data["x_sq"] = np.mean(sim["X"] ** 2, axis=1)
-        model = _noncentered_gram() if case.noncentered else models.linear_regression_gram
-        draws = run_nuts_batched(model, rng_key, data, static=static, settings=settings)
+        model, draw_key = _noncentered_gram() if case.noncentered else models.linear_regression_gram, None
+        if shrinkage is not None:   # as the estimator fits them: collapsed, w drawn given the scales
+            model, draw_key = models.linear_regression_collapsed, "w_key"
+        draws = run_nuts_batched(model, rng_key, data, static=static, settings=settings, draw_key=draw_key)
     else:
         from ..infer.gibbs import gibbs_data, run_gibbs_batched
 
