@@ -85,7 +85,9 @@ def check_2d(value: ArrayLike, name: str = "X", *, min_samples: int = 1) -> NDAr
             f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required."
         )
     check_finite(arr, name)
-    return arr
+    # one memory layout (C order) whatever the input's (a DataFrame's values are Fortran-ordered):
+    # X'X sums in another order otherwise, and the same data would give other draws
+    return np.ascontiguousarray(arr)
 
 
 def check_scales(X: NDArray[np.float64], y: NDArray[np.float64], names: Sequence[str] | None = None, *,
