@@ -111,21 +111,22 @@ def plot_growth(table, *, axes=None):
 
 
 def plot_regularization_path(path, *, axes=None):
-    """MAP coefficients (left) and posterior means (right) against tau, log scale."""
-    panels = 2 if path.mean_coef is not None else 1
+    """MAP coefficients (left) and posterior means (right) against tau, log scale (the
+    horseshoe's path has posterior means only)."""
+    data = [("MAP (exact: zeros are exact)", path.map_coef)] if path.map_coef is not None else []
+    if path.mean_coef is not None:
+        data.append(("posterior mean (NUTS)", path.mean_coef))
     if axes is None:
         import matplotlib.pyplot as plt
 
-        _, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5), sharey=True, squeeze=False)
+        _, axes = plt.subplots(1, len(data), figsize=(6 * len(data), 4.5), sharey=True, squeeze=False)
         axes = axes[0]
-    data = [("MAP (exact: zeros are exact)", path.map_coef)]
-    if path.mean_coef is not None:
-        data.append(("posterior mean (NUTS)", path.mean_coef))
     for ax, (title, coef) in zip(axes, data, strict=False):
         for j, name in enumerate(path.feature_names):
             ax.semilogx(path.taus, coef[:, j], "-", marker=".", ms=3, label=name)
         ax.axhline(0.0, color="0.5", lw=0.8)
-        ax.set_xlabel("prior scale tau (smaller = stronger prior)")
+        ax.set_xlabel("scale of the global scale's prior (smaller = stronger prior)" if path.prior == "horseshoe"
+                      else "prior scale tau (smaller = stronger prior)")
         ax.set_title(f"{path.prior.capitalize()} prior: {title}")
         ax.invert_xaxis()
     axes[0].set_ylabel("coefficient")

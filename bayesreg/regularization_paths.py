@@ -5,6 +5,10 @@ Under a Laplace prior the MAP (the lasso) sets coefficients *exactly* to ``loc``
 as tau falls, while the posterior mean shrinks them smoothly and never exactly; as tau -> 0
 both reach ``loc``. MAPs along the path are warm-started from the previous tau; posterior
 means reuse one compiled NUTS sampler, since only tau (an argument) changes.
+
+Under the horseshoe, tau is the scale of its global scale's HalfCauchy prior
+(``Horseshoe(scale=tau)``, brms's ``scale_global``): the path shows posterior means only, as
+the horseshoe has no usable mode (its density is unbounded at w = loc).
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from .estimators.linear_regression import BayesianLinearRegression
 from .exceptions import ConvergenceWarning
 from .infer.lasso import lasso_map
 from .likelihood import center
+from .priors import Horseshoe
 
 
 @dataclass(frozen=True)
 class RegularizationPath:
     taus: np.ndarray            # (n_taus,), decreasing
-    map_coef: np.ndarray        # (n_taus, n_features)
+    map_coef: np.ndarray | None  # (n_taus, n_features); None for the horseshoe (no mode)
     mean_coef: np.ndarray | None  # (n_taus, n_features), posterior means (None if skipped)
     mean_sd: np.ndarray | None
     feature_names: list[str]
@@ -72,12 +77,17 @@ def regularization_path(
     """MAP and (optionally) NUTS posterior mean of w for each tau in ``taus``; ``feature_names``
     default to a DataFrame's columns, and name the coefficients in convergence messages.
     ``sigma`` is fixed (the MAPs are exact lasso or ridge solutions): a number, or ``"ols"``
-    (default, as ``bayesreg path``), the OLS residual sd."""
+    (default, as ``bayesreg path``), the OLS residual sd. ``prior="horseshoe"``: tau is the
+    prior scale of the horseshoe's global scale, and only posterior means are computed."""
     if feature_names is None and hasattr(X, "columns"):
         feature_names = list(X.columns)
-    if prior not in ("laplace", "normal"):
-        raise ValueError(f"prior must be 'laplace' or 'normal' for a regularisation path over tau; got {prior!r} "
-                         "(a shrinkage prior samples its own global scale, so there is no tau to vary).")
+    if prior not in ("laplace", "normal", "horseshoe"):
+        raise ValueError(f"prior must be 'laplace', 'normal' or 'horseshoe' for a regularisation path over tau; got "
+                         f"{prior!r} (the regularised horseshoe and R2D2 have no single scale to vary: compare "
+                         "settings with bayesreg.compare_priors).")
+    if prior == "horseshoe" and not posterior:
+        raise ValueError("posterior=False leaves nothing to compute for prior='horseshoe': it has no MAP "
+                         "(its density is unbounded at w = loc), only posterior means.")
     X, y = check_X_y(X, y)
     taus = np.sort(np.asarray([check_positive(t, "taus") for t in taus], dtype=float))[::-1]
     if taus.size == 0:
@@ -86,7 +96,8 @@ def regularization_path(
     sigma = check_positive(sigma, "sigma")
     seed = check_seed(seed)
     ensure_setup()
-    base = BayesianLinearRegression(prior=prior, sigma=sigma, loc=loc, fit_intercept=fit_intercept,
+    base = BayesianLinearRegression(prior="laplace" if prior == "horseshoe" else prior, sigma=sigma, loc=loc,
+                                    fit_intercept=fit_intercept,
                                     num_warmup=num_warmup, num_samples=num_samples,
                                     num_chains=num_chains, seed=seed, progress=False)
     loc_vec = base._loc_vector(X.shape[1])
@@ -107,12 +118,14 @@ def regularization_path(
                 sol = lasso_map(Xc, yc, sigma=sigma, tau=tau, loc=loc_vec, init=previous, gram=gram)
                 previous = sol.coef
                 maps.append(sol.coef)
-            else:
+            elif prior == "normal":
                 maps.append(base.set_params(tau=tau, method="map").fit(X, y).coef_)
             if posterior:
+                # the horseshoe's scale is data of one compiled sampler, as tau is for the others
+                scales = dict(prior=Horseshoe(scale=tau)) if prior == "horseshoe" else dict(tau=tau)
                 with warnings.catch_warnings():  # said below, once per tau, at the caller's line
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    est = base.set_params(tau=tau, method="nuts").fit(frame, y)
+                    est = base.set_params(**scales, method="nuts").fit(frame, y)
                 for problem in est.fit_result_.convergence_problems():
                     warnings.warn(f"at tau = {tau:g}: {problem}", ConvergenceWarning, stacklevel=2)
                 convergence.append({"tau": float(tau), **est.fit_result_.convergence()})
@@ -120,7 +133,7 @@ def regularization_path(
                 means.append(w.mean(axis=0))
                 sds.append(w.std(axis=0, ddof=1))
             bar.update(1)
-    return RegularizationPath(taus=taus, map_coef=np.asarray(maps),
+    return RegularizationPath(taus=taus, map_coef=np.asarray(maps) if maps else None,
                               mean_coef=np.asarray(means) if posterior else None,
                               mean_sd=np.asarray(sds) if posterior else None,
                               feature_names=names, prior=prior, convergence=convergence if posterior else None)

@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pytest
 
 import bayesreg
 from bayesreg import ConvergenceWarning
@@ -22,3 +23,36 @@ def test_convergence_warnings_name_the_tau_and_point_at_the_caller():
     # the same problems are kept in the result, per tau
     assert [c["tau"] for c in path.convergence] == [100.0, 1.0]
     assert np.all(np.isfinite(path.mean_coef))
+
+
+@pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")   # short chains: the wiring is tested here
+def test_horseshoe_path_is_the_posterior_mean_under_each_global_scale(tmp_path, capsys):
+    """prior='horseshoe': tau is Horseshoe(scale=tau); each point equals that estimator's own fit, one
+    compiled sampler serves every tau, and there is no MAP. (On diabetes, n = 442, the posterior
+    hardly moves between scales 1e-3 and 1: the HalfCauchy's tail lets the data set tau.)"""
+    from bayesreg.cli import main
+    from bayesreg.infer.mcmc import trace_count
+
+    data = load_diabetes_data()
+    X, y = data.X / data.X.std(axis=0), (data.y - data.y.mean()) / data.y.std()
+    settings = dict(num_warmup=300, num_samples=300, num_chains=2, seed=3)
+    bayesreg.BayesianLinearRegression(prior=bayesreg.Horseshoe(scale=1.0), sigma=0.7, fit_intercept=False,
+                                      progress=False, **settings).fit(X, y)   # compiled here
+    before = trace_count()
+    path = bayesreg.regularization_path(X, y, [1e-3, 1.0], prior="horseshoe", sigma=0.7, progress=False,
+                                        **settings)
+    assert trace_count() == before, "a new global scale recompiled the sampler"
+    assert path.map_coef is None and path.prior == "horseshoe"
+    direct = bayesreg.BayesianLinearRegression(prior=bayesreg.Horseshoe(scale=1e-3), sigma=0.7,
+                                               fit_intercept=False, progress=False, **settings).fit(X, y)
+    np.testing.assert_array_equal(path.mean_coef[1], direct.coef_)           # taus run from large to small
+    assert not np.array_equal(path.mean_coef[0], path.mean_coef[1])
+    assert set(path.to_frame()["estimate"]) == {"posterior_mean"}
+    # the command line draws it, with no MAP column
+    assert main(["path", "--data", "diabetes", "--prior", "horseshoe", "--taus", "0.01,1", "--num-warmup", "200",
+                 "--num-samples", "200", "--num-chains", "2", "--out", str(tmp_path), "--no-progress"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "map_nonzero" not in out and "mean_abs_posterior_mean" in out
+    assert (tmp_path / "regularization_path.png").is_file()
+    assert main(["path", "--data", "diabetes", "--prior", "horseshoe", "--no-posterior"]) == 2
+    assert "no MAP" in capsys.readouterr().err

@@ -63,10 +63,11 @@ def run_path(args: argparse.Namespace) -> int:
         num_samples=args.num_samples, num_chains=args.num_chains, seed=args.seed,
         progress=args.progress, feature_names=data.feature_names)
     frame = path.to_frame()
-    nonzero = (path.map_coef != np.broadcast_to(args.loc, path.map_coef.shape)).sum(axis=1)
     import pandas as pd
 
-    summary = pd.DataFrame({"tau": path.taus, "map_nonzero": nonzero}).set_index("tau")
+    summary = pd.DataFrame({"tau": path.taus}).set_index("tau")
+    if path.map_coef is not None:  # the horseshoe has no MAP
+        summary["map_nonzero"] = (path.map_coef != np.broadcast_to(args.loc, path.map_coef.shape)).sum(axis=1)
     if path.mean_coef is not None:
         summary["mean_abs_posterior_mean"] = np.abs(path.mean_coef).mean(axis=1)
         summary["divergences"] = [c["divergences"] for c in path.convergence]
