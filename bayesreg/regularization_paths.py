@@ -57,6 +57,17 @@ class RegularizationPath:
         return pd.concat(frames, ignore_index=True)
 
 
+def check_path_prior(prior: str, posterior: bool = True) -> None:
+    """Refuse, in one line, a prior that has no path over tau (before any output or data)."""
+    if prior not in ("laplace", "normal", "horseshoe"):
+        raise ValueError(f"prior must be 'laplace', 'normal' or 'horseshoe' for a regularisation path over tau; got "
+                         f"{prior!r}: the regularised horseshoe and R2D2 have no tau to vary (compare their "
+                         "settings with bayesreg.compare_priors).")
+    if prior == "horseshoe" and not posterior:
+        raise ValueError("posterior=False leaves nothing to compute for prior='horseshoe': it has no MAP "
+                         "(its density is unbounded at w = loc), only posterior means.")
+
+
 def regularization_path(
     X: ArrayLike,
     y: ArrayLike,
@@ -81,13 +92,7 @@ def regularization_path(
     prior scale of the horseshoe's global scale, and only posterior means are computed."""
     if feature_names is None and hasattr(X, "columns"):
         feature_names = list(X.columns)
-    if prior not in ("laplace", "normal", "horseshoe"):
-        raise ValueError(f"prior must be 'laplace', 'normal' or 'horseshoe' for a regularisation path over tau; got "
-                         f"{prior!r} (the regularised horseshoe and R2D2 have no single scale to vary: compare "
-                         "settings with bayesreg.compare_priors).")
-    if prior == "horseshoe" and not posterior:
-        raise ValueError("posterior=False leaves nothing to compute for prior='horseshoe': it has no MAP "
-                         "(its density is unbounded at w = loc), only posterior means.")
+    check_path_prior(prior, posterior)
     X, y = check_X_y(X, y)
     taus = np.sort(np.asarray([check_positive(t, "taus") for t in taus], dtype=float))[::-1]
     if taus.size == 0:

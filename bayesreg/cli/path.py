@@ -50,10 +50,11 @@ def _parse_taus(text: str) -> np.ndarray:
 
 
 def run_path(args: argparse.Namespace) -> int:
-    from ..regularization_paths import regularization_path
+    from ..regularization_paths import check_path_prior, regularization_path
     from ..tables import format_table
 
     taus = _parse_taus(args.taus)
+    check_path_prior(args.prior, args.posterior)   # before any output
     data = load_data(args)
     sigma = noise_sd(args, data)
     print(f"data: {data.source}; {args.prior} prior, sigma = {sigma:.4g}, {taus.size} values of tau")
