@@ -286,9 +286,10 @@ def linear_regression_collapsed(
         half_logdet = 0.5 * (p - m) * jnp.log(s2) + jnp.sum(jnp.log(jnp.diagonal(chol_k)))
         quad = (u @ u - t @ t) / s2  # u'B^-1 u
     numpyro.factor("likelihood", -0.5 * (n_eff - p) * jnp.log(s2) - half_logdet - (rr - quad) / (2.0 * s2))
-    if w_key is not None:  # once per draw, not per gradient: the p x p form
-        chol = jnp.linalg.cholesky(d[:, None] * G * d[None, :] + s2 * jnp.eye(p))
-        v = jax.scipy.linalg.solve_triangular(chol, u, lower=True)
+    if w_key is not None:  # once per draw, not per gradient: the p x p form (already at hand when R is None)
+        if R is not None:
+            chol = jnp.linalg.cholesky(d[:, None] * G * d[None, :] + s2 * jnp.eye(p))
+            v = jax.scipy.linalg.solve_triangular(chol, u, lower=True)
         eps = jax.random.normal(w_key, (p,))
         z = jax.scipy.linalg.solve_triangular(chol.T, v + sigma * eps, lower=False)  # B^-1 u + sigma L^-T eps
         numpyro.deterministic("z", z)
