@@ -269,6 +269,8 @@ def run_chains_batched(kernel, rng_key, data: Mapping[str, Any], *, settings: MC
     Returns draws of shape (replicate, chain, draw, ...). Replicate r runs the same
     program as :func:`run_chains` on replicate r alone with key ``jax.random.split(rng_key, R)[r]``
     (chains split from it as there), so the draws are the same (bit for bit in the tests).
+    ``rng_key`` may also be an array of R keys, one per replicate (used as they are): a study run
+    in chunks of replicates then draws what it draws in one batch.
     ``settings.chain_method`` is not used.
     """
     # numpy until the call: gathering the (replicate, chain) pairs with JAX dispatches one
@@ -284,7 +286,9 @@ def run_chains_batched(kernel, rng_key, data: Mapping[str, Any], *, settings: MC
     # pair i = (replicate i // chains, chain i % chains); the last pair is repeated to fill
     # the devices evenly, and its copies are dropped afterwards
     index = np.minimum(np.arange(devices * -(-pairs // devices)), pairs - 1)
-    keys = jax.vmap(lambda k: jax.random.split(k, chains))(jax.random.split(rng_key, num_reps)).reshape(-1)
+    typed = jax.dtypes.issubdtype(getattr(rng_key, "dtype", None), jax.dtypes.prng_key)
+    rep_keys = rng_key if typed and rng_key.shape == (num_reps,) else jax.random.split(rng_key, num_reps)
+    keys = jax.vmap(lambda k: jax.random.split(k, chains))(rep_keys).reshape(-1)
     runner = _runner(kernel, settings, devices=devices, vectorized=False, data_axis=0)
     samples, stats = runner.run(_layout(keys[index], devices, False),
                                 {k: _layout(v[index // chains], devices, False) for k, v in data.items()})

@@ -29,6 +29,7 @@ from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts_batched
 from ..likelihood import sufficient_statistics
 from ..priors import COEFFICIENT_PRIORS, split_coef_prior
+from ..runner import Cell, run_cells
 
 
 def simulate_sparse(n: int, p: int, n_nonzero: int, replicates: int, *, coef_scale: float, sigma: float,
@@ -69,52 +70,82 @@ def fit_prior_batched(X, y, prior, *, settings: MCMCSettings, key, n_nonzero: in
     return run_nuts_batched(models.linear_regression_gram, key, data, static=static, settings=settings)
 
 
+def _study_data(n, p, n_nonzero, replicates, coef_scale, sigma, n_test, seed):
+    """The replicates and the key of replicate r (``split(key, replicates)[r]``) of a study seed."""
+    data_seq, key_seq = np.random.SeedSequence(seed).spawn(2)
+    sim = simulate_sparse(n, p, n_nonzero, replicates, coef_scale=coef_scale, sigma=sigma, n_test=n_test,
+                          rng=np.random.default_rng(data_seq))
+    key = jax.random.key(int(key_seq.generate_state(1)[0]))  # the same key for every prior: paired runs
+    return sim, jax.random.split(key, replicates)
+
+
+def fit_cell(prior, start: int, stop: int, *, n: int, p: int, n_nonzero: int, replicates: int, coef_scale: float,
+             sigma: float, n_test: int, seed: int, settings: MCMCSettings, collapsed: bool) -> pd.DataFrame:
+    """One cell of :func:`run_study`: one prior on replicates ``start..stop-1``, a row each.
+    The data and each replicate's key come from the study seed, so a replicate's row is the same
+    whichever cell (or one batch of all) fits it."""
+    ensure_setup()
+    sim, keys = _study_data(n, p, n_nonzero, replicates, coef_scale, sigma, n_test, seed)
+    part = slice(start, stop)
+    draws = fit_prior_batched(sim["X"][part], sim["y"][part], prior, settings=settings, key=keys[part],
+                              n_nonzero=n_nonzero, collapsed=collapsed)
+    w_draws = draws.samples["w"]                                   # (R, chain, draw, p)
+    w_mean = w_draws.mean(axis=(1, 2))
+    reps, chains, per_chain = w_draws.shape[:3]
+    stacked = np.moveaxis(w_draws, 0, 2).reshape(chains, per_chain, -1)
+    rhat = rank_diagnostics(stacked, mcse=False)["r_hat"].reshape(reps, p).max(axis=1)
+    resid = sim["y_test"][part] - np.einsum("rnp,rp->rn", sim["X_test"][part], w_mean)
+    return pd.DataFrame({
+        "prior": split_coef_prior(prior)[0] if isinstance(prior, str) else repr(prior),
+        "replicate": np.arange(start, stop),
+        "sqerr": np.sum((w_mean - sim["w"][part]) ** 2, axis=1), "test_mse": (resid**2).mean(axis=1),
+        "divergences": draws.stats["diverging"].sum(axis=(1, 2)), "max_rhat": rhat,
+    })
+
+
 def run_study(priors=("regularized_horseshoe", "horseshoe", "laplace"), *, n: int = 100, p: int = 200,
               n_nonzero: int = 5, replicates: int = 20, coef_scale: float = 2.0, sigma: float = 1.0,
               n_test: int = 1000, num_warmup: int = 1000, num_samples: int = 1000, num_chains: int = 2,
               target_accept_prob: float = 0.95, seed: int = 0, collapsed: bool = True,
-              on_prior=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+              chunk: int | None = None, checkpoint=None, resume: bool = False, workers: int | None = None,
+              client=None, progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit every prior to the same replicates; returns (per-replicate table, per-prior summary).
 
     ``collapsed=False`` runs the shrinkage priors non-centred, with w sampled by NUTS, instead of
     integrating w out (the default, as in the estimator).
-    ``on_prior(per_rep_so_far)`` is called after each prior (to save partial results).
+
+    Each prior's replicates are fitted ``chunk`` at a time (default: all in one batch), each
+    chunk one cell of :func:`bayesreg.runner.run_cells`: ``checkpoint`` (a folder) keeps every
+    finished chunk as it completes and ``resume`` computes only the missing ones, so a long run
+    (the collapsed horseshoe at n = 100, p = 200 takes minutes per replicate) survives a crash;
+    ``workers`` / ``client`` run the cells on Dask. The tables do not depend on ``chunk`` or on
+    how the cells ran: replicate r always runs with the r-th key of the study seed (bit for bit
+    when each chunk has at least as many (replicate, chain) pairs as host devices; with fewer,
+    the chains are spread over fewer devices by another compiled program, whose rounding NUTS
+    amplifies into other, equally valid, draws).
     """
     n, p = check_int(n, "n"), check_int(p, "p")
     n_nonzero = check_int(n_nonzero, "n_nonzero", minimum=0)
     replicates = check_int(replicates, "replicates", minimum=2)
+    chunk = replicates if chunk is None else min(check_int(chunk, "chunk"), replicates)
     if n_nonzero > p:
         raise ValueError(f"n_nonzero ({n_nonzero}) cannot exceed p ({p}).")
-    for prior in priors:
-        split_coef_prior(prior)  # validate every name before any work
     if not priors:
         raise ValueError(f"priors must list at least one of {COEFFICIENT_PRIORS}.")
-    ensure_setup()
-    data_seq, key_seq = np.random.SeedSequence(seed).spawn(2)
-    sim = simulate_sparse(n, p, n_nonzero, replicates, coef_scale=check_positive(coef_scale, "coef_scale"),
-                          sigma=check_positive(sigma, "sigma"), n_test=n_test, rng=np.random.default_rng(data_seq))
+    names = [split_coef_prior(prior)[0] if isinstance(prior, str) else repr(prior) for prior in priors]  # validates
     settings = MCMCSettings(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
                             target_accept_prob=target_accept_prob)
-    key = jax.random.key(int(key_seq.generate_state(1)[0]))  # the same key for every prior: paired runs
-    frames = []
-    for prior in priors:
-        draws = fit_prior_batched(sim["X"], sim["y"], prior, settings=settings, key=key, n_nonzero=n_nonzero,
-                                  collapsed=collapsed)
-        w_draws = draws.samples["w"]                               # (R, chain, draw, p)
-        w_mean = w_draws.mean(axis=(1, 2))
-        chains, per_chain = w_draws.shape[1:3]
-        stacked = np.moveaxis(w_draws, 0, 2).reshape(chains, per_chain, -1)
-        rhat = rank_diagnostics(stacked, mcse=False)["r_hat"].reshape(replicates, p).max(axis=1)
-        resid = sim["y_test"] - np.einsum("rnp,rp->rn", sim["X_test"], w_mean)
-        frames.append(pd.DataFrame({
-            "prior": split_coef_prior(prior)[0] if isinstance(prior, str) else repr(prior),
-            "replicate": np.arange(replicates),
-            "sqerr": np.sum((w_mean - sim["w"]) ** 2, axis=1), "test_mse": (resid**2).mean(axis=1),
-            "divergences": draws.stats["diverging"].sum(axis=(1, 2)), "max_rhat": rhat,
-        }))
-        if on_prior is not None:
-            on_prior(pd.concat(frames, ignore_index=True))
-    per_rep = pd.concat(frames, ignore_index=True)
+    common = dict(n=n, p=p, n_nonzero=n_nonzero, replicates=replicates,
+                  coef_scale=check_positive(coef_scale, "coef_scale"), sigma=check_positive(sigma, "sigma"),
+                  n_test=n_test, seed=seed, collapsed=collapsed)
+    cells = [Cell(f"prior={name},replicates={start}-{min(start + chunk, replicates) - 1}", fit_cell,
+                  dict(prior=prior, start=start, stop=min(start + chunk, replicates), settings=settings, **common))
+             for prior, name in zip(priors, names, strict=True) for start in range(0, replicates, chunk)]
+    study = dict(study="sparse", priors=names, chunk=chunk, num_warmup=num_warmup, num_samples=num_samples,
+                 num_chains=num_chains, target_accept_prob=target_accept_prob, **common)
+    results = run_cells(cells, workers=workers, client=client, checkpoint=checkpoint, study=study, resume=resume,
+                        progress=progress, desc="sparse study cells")
+    per_rep = pd.concat(list(results.values()), ignore_index=True)
     return per_rep, summarize(per_rep)
 
 
