@@ -125,6 +125,10 @@ class PosteriorFit:
         """Divergences, rank-normalised R-hat > 1.01, bulk or tail ESS < 100 per chain (as text)."""
         return convergence_problems(self._diagnostics(), self.num_divergences, self.num_chains)
 
+    def divergence_problems(self) -> list[str]:
+        """:meth:`convergence_problems` without R-hat and ESS: the divergences alone (free to count)."""
+        return convergence_problems(pd.DataFrame(), self.num_divergences, self.num_chains)
+
     def convergence(self) -> dict:
         """Divergences, max R-hat and min ESS with the parameters they belong to (``w[bmi]``), and
         the problems as text: what the commands print and write to ``--json``."""

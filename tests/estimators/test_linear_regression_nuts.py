@@ -80,8 +80,9 @@ def test_posteriordb_halfnormal_sigma_matches_quadrature(name):
     """The posteriordb model itself: beta ~ N(0, 10), sigma ~ HalfNormal(0, 10)."""
     X, y = _posteriordb(name)
     e_w, sd_w, e_s, sd_s = sigma_quadrature(X, y, tau=10.0, sigma_scale=10.0)
+    # Stan's default warmup of 1000: after 500, R-hat of sigma is within sampling noise of the 1.01 line
     est = BayesianLinearRegression(prior="normal", tau=10.0, sigma=HalfNormal(10.0), fit_intercept=False, seed=3,
-                                   **NUTS).fit(X, y)
+                                   **{**NUTS, "num_warmup": 1000}).fit(X, y)
     fit = est.fit_result_
     assert fit.num_divergences == 0
     assert fit.summary()["r_hat"].max() < 1.01
@@ -138,3 +139,27 @@ def test_nuts_fit_has_all_groups_and_same_seed_same_draws():
     mean, std = a.predict(data.X[:3], return_std=True)
     lo, hi = a.predict_interval(data.X[:3], 0.9)
     assert np.all(lo < mean) and np.all(mean < hi) and np.all(std > 0.9)
+
+
+def test_convergence_checks_false_skips_rhat_and_ess_at_fit_time_only():
+    """A 2 x (20 + 10) run fails the ESS check; with convergence_checks=False the fit warns of nothing but
+    divergences, and fit_result_.convergence() still finds what the default fit warned about."""
+    import warnings
+
+    from bayesreg import ConvergenceWarning
+
+    data = simulate_regression(30, 3, seed=2)
+    kw = dict(prior="laplace", tau=1.0, sigma=1.0, seed=3, **{**NUTS, "num_warmup": 20, "num_samples": 10,
+                                                              "num_chains": 2})
+    with pytest.warns(ConvergenceWarning) as checked:
+        a = BayesianLinearRegression(**kw).fit(data.X, data.y)
+    assert any("ess_" in str(w.message) for w in checked)
+    with warnings.catch_warnings(record=True) as unchecked:
+        warnings.simplefilter("always")
+        b = BayesianLinearRegression(convergence_checks=False, **kw).fit(data.X, data.y)
+    assert [str(w.message) for w in unchecked if issubclass(w.category, ConvergenceWarning)] == \
+        b.fit_result_.divergence_problems()
+    np.testing.assert_array_equal(a.fit_result_.draws("w"), b.fit_result_.draws("w"))
+    assert b.fit_result_.convergence()["problems"] == [str(w.message) for w in checked]
+    with pytest.raises(TypeError, match="convergence_checks must be True or False"):
+        BayesianLinearRegression(convergence_checks="no").validate()
