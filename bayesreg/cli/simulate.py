@@ -37,7 +37,7 @@ def _grid(kind=float):
 
 
 def register(sub) -> None:
-    s = sub.add_parser("simulate", help="simulation studies: linear or gaussian-mean",
+    s = sub.add_parser("simulate", help="simulation studies: linear, sparse or gaussian-mean",
                        description="Vectorised simulation studies comparing estimators over replicate data sets.")
     studies = s.add_subparsers(dest="study", metavar="STUDY", required=True)
     # the studies' options live here, not in bayesreg.studies, so that building the parser imports no
@@ -69,6 +69,34 @@ def register(sub) -> None:
     add_output_options(p)
     p.set_defaults(run=run_simulate, study_run=_run_linear)
 
+    p = studies.add_parser("sparse", help="shrinkage priors against the Laplace prior on sparse data (p > n)",
+                           description="Simulation study (Piironen & Vehtari 2017): on sparse replicate data sets, "
+                                       "how close is each prior's posterior mean to the true coefficients, and how "
+                                       "much better than the Laplace prior's (paired, same data)?")
+    p.add_argument("--priors", type=_prior_list, default="horseshoe,regularized_horseshoe,laplace",
+                   metavar="PRIOR,PRIOR,...", help="coefficient priors to compare (laplace is the baseline)")
+    p.add_argument("--n", type=positive_int, default=100, help="training rows per replicate")
+    p.add_argument("--p", type=positive_int, default=200, help="features")
+    p.add_argument("--n-nonzero", type=nonnegative_int, default=5, help="nonzero true coefficients")
+    p.add_argument("--coef-scale", type=positive_float, default=2.0, help="sd of the nonzero coefficients")
+    p.add_argument("--sigma", type=positive_float, default=1.0, help="noise sd")
+    p.add_argument("--replicates", type=positive_int, default=20, help="simulated data sets")
+    p.add_argument("--n-test", type=positive_int, default=1000, help="held-out rows per replicate")
+    p.add_argument("--num-warmup", type=positive_int, default=500, metavar="N", help="NUTS warmup per chain")
+    p.add_argument("--num-samples", type=positive_int, default=500, metavar="N", help="NUTS draws kept per chain")
+    p.add_argument("--num-chains", type=positive_int, default=2, metavar="N", help="NUTS chains per replicate")
+    p.add_argument("--target-accept", type=fraction, default=0.95, metavar="P",
+                   help="NUTS target acceptance probability")
+    p.add_argument("--chunk", type=positive_int, default=1, metavar="R",
+                   help="replicates per task: each finished task is checkpointed under --out (resume with --resume)")
+    p.add_argument("--collapsed", action=argparse.BooleanOptionalAction, default=True,
+                   help="fit the shrinkage priors with w integrated out (--no-collapsed: non-centred, w sampled)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
+    add_cluster_options(p)
+    add_output_options(p)
+    p.set_defaults(run=run_simulate, study_run=_run_sparse)
+
     p = studies.add_parser("gaussian-mean", help="MLE/MAP plug-in vs posterior predictive over n",
                            description="Simulation study: MLE plug-in, MAP plug-in and posterior predictive "
                                        "as n grows.")
@@ -96,6 +124,29 @@ def _run_linear(args):
                                      num_chains=args.num_chains, seed=args.seed, progress=args.progress,
                                      target_accept_prob=args.target_accept, **where)
     return per_rep, summary, {"study_linear": plot_summary(summary)}
+
+
+def _prior_list(text: str) -> tuple[str, ...]:
+    """An argparse type: comma-separated coefficient prior names, checked when the line is read."""
+    names = tuple(t.strip().replace("-", "_") for t in text.split(",") if t.strip())
+    known = ("laplace", "normal", "horseshoe", "regularized_horseshoe", "r2d2")
+    bad = [t for t in names if t not in known]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(f"expected names among {', '.join(known)}; got {text!r}")
+    return names
+
+
+def _run_sparse(args):
+    from ..studies.sparse import plot_summary, run_study
+
+    with study_runner(args, "sparse") as where:
+        per_rep, summary = run_study(args.priors, n=args.n, p=args.p, n_nonzero=args.n_nonzero,
+                                     replicates=args.replicates, coef_scale=args.coef_scale, sigma=args.sigma,
+                                     n_test=args.n_test, num_warmup=args.num_warmup, num_samples=args.num_samples,
+                                     num_chains=args.num_chains, target_accept_prob=args.target_accept,
+                                     seed=args.seed, collapsed=args.collapsed, chunk=args.chunk,
+                                     progress=args.progress, **where)
+    return per_rep, summary, {"study_sparse": plot_summary(summary)}
 
 
 def _run_gaussian_mean(args):

@@ -270,7 +270,9 @@ def run_chains_batched(kernel, rng_key, data: Mapping[str, Any], *, settings: MC
     program as :func:`run_chains` on replicate r alone with key ``jax.random.split(rng_key, R)[r]``
     (chains split from it as there), so the draws are the same (bit for bit in the tests).
     ``rng_key`` may also be an array of R keys, one per replicate (used as they are): a study run
-    in chunks of replicates then draws what it draws in one batch.
+    in chunks of replicates then gives each replicate its own key of the study's (the draws equal
+    those of one batch up to the rounding of a program compiled for another number of pairs per
+    device, which NUTS can amplify).
     ``settings.chain_method`` is not used.
     """
     # numpy until the call: gathering the (replicate, chain) pairs with JAX dispatches one

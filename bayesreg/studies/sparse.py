@@ -82,8 +82,7 @@ def _study_data(n, p, n_nonzero, replicates, coef_scale, sigma, n_test, seed):
 def fit_cell(prior, start: int, stop: int, *, n: int, p: int, n_nonzero: int, replicates: int, coef_scale: float,
              sigma: float, n_test: int, seed: int, settings: MCMCSettings, collapsed: bool) -> pd.DataFrame:
     """One cell of :func:`run_study`: one prior on replicates ``start..stop-1``, a row each.
-    The data and each replicate's key come from the study seed, so a replicate's row is the same
-    whichever cell (or one batch of all) fits it."""
+    The data and each replicate's key come from the study seed, not from the cell."""
     ensure_setup()
     sim, keys = _study_data(n, p, n_nonzero, replicates, coef_scale, sigma, n_test, seed)
     part = slice(start, stop)
@@ -119,10 +118,10 @@ def run_study(priors=("regularized_horseshoe", "horseshoe", "laplace"), *, n: in
     finished chunk as it completes and ``resume`` computes only the missing ones, so a long run
     (the collapsed horseshoe at n = 100, p = 200 takes minutes per replicate) survives a crash;
     ``workers`` / ``client`` run the cells on Dask. The tables do not depend on ``chunk`` or on
-    how the cells ran: replicate r always runs with the r-th key of the study seed (bit for bit
-    when each chunk has at least as many (replicate, chain) pairs as host devices; with fewer,
-    the chains are spread over fewer devices by another compiled program, whose rounding NUTS
-    amplifies into other, equally valid, draws).
+    how the cells ran, only (for NUTS) on ``chunk``: replicate r always runs with the r-th key
+    of the study seed, so the same chunk gives the same table bit for bit, resumed or not, on
+    any number of workers; another chunk maps a different number of chains per compiled
+    program, whose rounding NUTS can amplify into other, equally valid, draws.
     """
     n, p = check_int(n, "n"), check_int(p, "p")
     n_nonzero = check_int(n_nonzero, "n_nonzero", minimum=0)
@@ -169,3 +168,35 @@ def summarize(per_rep: pd.DataFrame, baseline: str = "laplace") -> pd.DataFrame:
                     "max_rhat": g["max_rhat"].max()})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def plot_summary(summary: pd.DataFrame, baseline: str = "laplace"):
+    """Mean estimation error ||w_mean - w||^2 per prior (left) and its paired difference to
+    ``baseline`` (right), with 95% intervals over the replicates; each prior's label gives its
+    divergences (in how many replicates). Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    labels = [f"{row.prior}\n{row.divergences} div. ({row.replicates_with_divergences} of {row.replicates})"
+              for row in summary.itertuples()]
+    y = np.arange(len(summary))
+    ax1.errorbar(summary["sqerr"], y, xerr=1.96 * summary["sqerr_se"], fmt="o", capsize=4)
+    ax1.set_yticks(y, labels, fontsize="small")
+    ax1.set_ylim(len(summary) - 0.5, -0.5)
+    ax1.set_xlim(left=0)
+    ax1.set_xlabel("||posterior mean - w||^2 (mean over replicates)")
+    ax1.set_title("Estimation error (95% intervals)")
+    if f"sqerr_minus_{baseline}" in summary:
+        others = summary[summary["prior"] != baseline].reset_index(drop=True)
+        diff = others[f"sqerr_minus_{baseline}"]
+        ax2.errorbar(diff, np.arange(len(others)), xerr=[diff - others["diff_low"], others["diff_high"] - diff],
+                     fmt="o", capsize=4, color="C1")
+        ax2.set_yticks(np.arange(len(others)), others["prior"], fontsize="small")
+        ax2.set_ylim(len(others) - 0.5, -0.5)
+        ax2.axvline(0, color="0.5", lw=0.8)
+        ax2.set_xlabel(f"error(prior) - error({baseline}), same data sets")
+        ax2.set_title(f"Paired difference to the {baseline} prior")
+    else:
+        ax2.set_axis_off()
+    fig.tight_layout()
+    return fig
