@@ -179,17 +179,24 @@ class RegularizedHorseshoe:
     ``slab_scale`` instead of the horseshoe's flat tails. tau0 = p0 / (p - p0) * sigma / sqrt(n)
     from ``p0``, the prior guess of the number of nonzero coefficients (sigma the sampled or
     fixed noise sd, n the number of observations, p of features). ``p0=None`` takes p0 = p / 2,
-    i.e. tau0 = sigma / sqrt(n).
+    i.e. tau0 = sigma / sqrt(n). ``scale_global`` instead sets tau0 = scale_global * sigma
+    directly (brms's ``scale_global`` under its default ``autoscale``); give one of the two.
     """
 
     p0: float | None = None
     slab_scale: float = 2.0
     slab_df: float = 4.0
+    scale_global: float | None = None
     family = "regularized_horseshoe"
 
     def __post_init__(self) -> None:
         if self.p0 is not None:
             object.__setattr__(self, "p0", check_positive(self.p0, "RegularizedHorseshoe.p0"))
+        if self.scale_global is not None:
+            if self.p0 is not None:
+                raise ValueError("RegularizedHorseshoe takes p0 or scale_global, not both: each sets tau0.")
+            object.__setattr__(self, "scale_global",
+                               check_positive(self.scale_global, "RegularizedHorseshoe.scale_global"))
         object.__setattr__(self, "slab_scale", check_positive(self.slab_scale, "RegularizedHorseshoe.slab_scale"))
         object.__setattr__(self, "slab_df", check_positive(self.slab_df, "RegularizedHorseshoe.slab_df"))
 
@@ -197,6 +204,8 @@ class RegularizedHorseshoe:
         """[tau0 / sigma, slab_scale, slab_df]: the model multiplies the first by sigma."""
         import numpy as np
 
+        if self.scale_global is not None:
+            return np.array([self.scale_global, self.slab_scale, self.slab_df])
         p0 = n_features / 2 if self.p0 is None else self.p0
         if not p0 < n_features:
             raise ValueError(f"RegularizedHorseshoe.p0 must be less than the number of features "
@@ -204,7 +213,10 @@ class RegularizedHorseshoe:
         return np.array([p0 / (n_features - p0) / np.sqrt(n_samples), self.slab_scale, self.slab_df])
 
     def to_json(self) -> dict:
-        return {"family": self.family, "p0": self.p0, "slab_scale": self.slab_scale, "slab_df": self.slab_df}
+        out = {"family": self.family, "p0": self.p0, "slab_scale": self.slab_scale, "slab_df": self.slab_df}
+        if self.scale_global is not None:  # only when set: files written before it existed load the same
+            out["scale_global"] = self.scale_global
+        return out
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,10 @@ means reuse one compiled NUTS sampler, since only tau (an argument) changes.
 
 Under the horseshoe, tau is the scale of its global scale's HalfCauchy prior
 (``Horseshoe(scale=tau)``, brms's ``scale_global``): the path shows posterior means only, as
-the horseshoe has no usable mode (its density is unbounded at w = loc).
+the horseshoe has no usable mode (its density is unbounded at w = loc). Under the regularised
+horseshoe tau is the same scale, tau0 (``RegularizedHorseshoe(scale_global=tau / sigma)``, the
+slab as given by its defaults). R2D2 has no scale to vary: its shrinkage follows from a prior
+on R^2 (compare settings with :func:`bayesreg.compare_priors`).
 """
 
 from __future__ import annotations
@@ -28,13 +31,13 @@ from .estimators.linear_regression import BayesianLinearRegression
 from .exceptions import ConvergenceWarning
 from .infer.lasso import lasso_map
 from .likelihood import center
-from .priors import Horseshoe
+from .priors import Horseshoe, RegularizedHorseshoe
 
 
 @dataclass(frozen=True)
 class RegularizationPath:
     taus: np.ndarray            # (n_taus,), decreasing
-    map_coef: np.ndarray | None  # (n_taus, n_features); None for the horseshoe (no mode)
+    map_coef: np.ndarray | None  # (n_taus, n_features); None for the horseshoes (no mode)
     mean_coef: np.ndarray | None  # (n_taus, n_features), posterior means (None if skipped)
     mean_sd: np.ndarray | None
     feature_names: list[str]
@@ -57,14 +60,18 @@ class RegularizationPath:
         return pd.concat(frames, ignore_index=True)
 
 
+PATH_PRIORS = ("laplace", "normal", "horseshoe", "regularized_horseshoe")
+_NO_MAP = ("horseshoe", "regularized_horseshoe")
+
+
 def check_path_prior(prior: str, posterior: bool = True) -> None:
     """Refuse, in one line, a prior that has no path over tau (before any output or data)."""
-    if prior not in ("laplace", "normal", "horseshoe"):
-        raise ValueError(f"prior must be 'laplace', 'normal' or 'horseshoe' for a regularisation path over tau; got "
-                         f"{prior!r}: the regularised horseshoe and R2D2 have no tau to vary (compare their "
-                         "settings with bayesreg.compare_priors).")
-    if prior == "horseshoe" and not posterior:
-        raise ValueError("posterior=False leaves nothing to compute for prior='horseshoe': it has no MAP "
+    if prior not in PATH_PRIORS:
+        raise ValueError(f"prior must be one of {', '.join(map(repr, PATH_PRIORS))} for a regularisation path over "
+                         f"tau; got {prior!r}: R2D2 has no scale to vary, its shrinkage follows from a prior on R^2 "
+                         "(compare its settings with bayesreg.compare_priors).")
+    if prior in _NO_MAP and not posterior:
+        raise ValueError(f"posterior=False leaves nothing to compute for prior={prior!r}: it has no MAP "
                          "(its density is unbounded at w = loc), only posterior means.")
 
 
@@ -88,8 +95,9 @@ def regularization_path(
     """MAP and (optionally) NUTS posterior mean of w for each tau in ``taus``; ``feature_names``
     default to a DataFrame's columns, and name the coefficients in convergence messages.
     ``sigma`` is fixed (the MAPs are exact lasso or ridge solutions): a number, or ``"ols"``
-    (default, as ``bayesreg path``), the OLS residual sd. ``prior="horseshoe"``: tau is the
-    prior scale of the horseshoe's global scale, and only posterior means are computed."""
+    (default, as ``bayesreg path``), the OLS residual sd. ``prior="horseshoe"`` or
+    ``"regularized_horseshoe"``: tau is the prior scale of the global scale (``Horseshoe(scale=tau)``,
+    ``RegularizedHorseshoe(scale_global=tau / sigma)``), and only posterior means are computed."""
     if feature_names is None and hasattr(X, "columns"):
         feature_names = list(X.columns)
     check_path_prior(prior, posterior)
@@ -101,7 +109,7 @@ def regularization_path(
     sigma = check_positive(sigma, "sigma")
     seed = check_seed(seed)
     ensure_setup()
-    base = BayesianLinearRegression(prior="laplace" if prior == "horseshoe" else prior, sigma=sigma, loc=loc,
+    base = BayesianLinearRegression(prior="laplace" if prior in _NO_MAP else prior, sigma=sigma, loc=loc,
                                     fit_intercept=fit_intercept,
                                     num_warmup=num_warmup, num_samples=num_samples,
                                     num_chains=num_chains, seed=seed, progress=False)
@@ -127,7 +135,9 @@ def regularization_path(
                 maps.append(base.set_params(tau=tau, method="map").fit(X, y).coef_)
             if posterior:
                 # the horseshoe's scale is data of one compiled sampler, as tau is for the others
-                scales = dict(prior=Horseshoe(scale=tau)) if prior == "horseshoe" else dict(tau=tau)
+                scales = (dict(prior=Horseshoe(scale=tau)) if prior == "horseshoe" else
+                          dict(prior=RegularizedHorseshoe(scale_global=tau / sigma))
+                          if prior == "regularized_horseshoe" else dict(tau=tau))
                 with warnings.catch_warnings():  # said below, once per tau, at the caller's line
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     est = base.set_params(**scales, method="nuts").fit(frame, y)

@@ -76,7 +76,7 @@ def test_cli_compare_priors_refuses_bad_input(capsys):
     assert "method='map' is not available for prior='horseshoe'" in capsys.readouterr().err
     assert main(["path", "--data", "diabetes", "--prior", "r2d2"]) == 2
     out, err = capsys.readouterr()
-    assert "no tau to vary" in err and out == ""   # the error comes before any output
+    assert "R2D2 has no scale to vary" in err and out == ""   # the error comes before any output
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

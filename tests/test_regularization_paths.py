@@ -56,3 +56,32 @@ def test_horseshoe_path_is_the_posterior_mean_under_each_global_scale(tmp_path, 
     assert (tmp_path / "regularization_path.png").is_file()
     assert main(["path", "--data", "diabetes", "--prior", "horseshoe", "--no-posterior"]) == 2
     assert "no MAP" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore::bayesreg.ConvergenceWarning")   # short chains: the wiring is tested here
+def test_regularized_horseshoe_path_varies_tau0():
+    """prior='regularized_horseshoe': tau is tau0, the scale of the global scale's prior
+    (RegularizedHorseshoe(scale_global=tau / sigma), sigma fixed); each point is that estimator's own fit,
+    one compiled sampler serves every tau, there is no MAP; p0 and scale_global together are refused."""
+    from bayesreg.infer.mcmc import trace_count
+
+    data = load_diabetes_data()
+    X, y = data.X / data.X.std(axis=0), (data.y - data.y.mean()) / data.y.std()
+    settings = dict(num_warmup=200, num_samples=200, num_chains=2, seed=4)
+    rhs = bayesreg.RegularizedHorseshoe
+    bayesreg.BayesianLinearRegression(prior=rhs(scale_global=1.0), sigma=0.7, fit_intercept=False, progress=False,
+                                      **settings).fit(X, y)   # compiled here
+    before = trace_count()
+    path = bayesreg.regularization_path(X, y, [1e-4, 0.7], prior="regularized_horseshoe", sigma=0.7,
+                                        progress=False, **settings)
+    assert trace_count() == before, "a new tau0 recompiled the sampler"
+    assert path.map_coef is None and path.prior == "regularized_horseshoe"
+    direct = bayesreg.BayesianLinearRegression(prior=rhs(scale_global=1e-4 / 0.7), sigma=0.7, fit_intercept=False,
+                                               progress=False, **settings).fit(X, y)
+    np.testing.assert_array_equal(path.mean_coef[1], direct.coef_)
+    assert not np.array_equal(path.mean_coef[0], path.mean_coef[1])  # (n = 442: the data mostly set tau)
+    with pytest.raises(ValueError, match="p0 or scale_global, not both"):
+        rhs(p0=3, scale_global=0.1)
+    assert bayesreg.priors.prior_from_json(rhs(scale_global=0.2).to_json()) == rhs(scale_global=0.2)
+    with pytest.raises(ValueError, match="no MAP"):
+        bayesreg.regularization_path(X, y, [1.0], prior="regularized_horseshoe", posterior=False)

@@ -51,7 +51,8 @@ def fit_prior_batched(X, y, prior, *, settings: MCMCSettings, key, n_nonzero: in
     the estimator does) unless ``collapsed=False`` (the non-centred model, for comparison)."""
     num_reps, n, p = X.shape
     family, shrinkage = split_coef_prior(prior)
-    if family == "regularized_horseshoe" and shrinkage.p0 is None and n_nonzero is not None:
+    if (family == "regularized_horseshoe" and shrinkage.p0 is None and shrinkage.scale_global is None
+            and n_nonzero is not None):
         shrinkage = type(shrinkage)(p0=n_nonzero, slab_scale=shrinkage.slab_scale, slab_df=shrinkage.slab_df)
     static = dict(prior=family, sigma_prior="halfnormal", tau_prior="halfcauchy" if shrinkage is None else None,
                   scale_by_sigma=False, centered=False)
