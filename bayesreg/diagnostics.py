@@ -30,31 +30,34 @@ MIN_DRAWS = 4            # ArviZ returns NaN below this many draws per chain (an
 
 def convergence_problems(summary: pd.DataFrame, num_divergences: int, num_chains: int) -> list[str]:
     """Human-readable list of what is wrong with a fit (empty when nothing is)."""
+    # numpy on the columns: pandas' masking and idxmax cost more than the checks (~1.5 ms a fit)
+    labels = summary.index
     problems = []
     if num_divergences:
         problems.append(
             f"{num_divergences} divergent transition(s) after warmup: the posterior may be "
             "biased; increase target_accept_prob (e.g. 0.95) or reparameterise."
         )
-    rhat = summary.get("r_hat")
-    if rhat is not None and num_chains > 1:
-        bad = rhat[rhat > RHAT_MAX]
-        if len(bad):
-            worst = bad.idxmax()
+    if "r_hat" in summary and num_chains > 1:
+        rhat = summary["r_hat"].to_numpy()
+        bad = np.flatnonzero(rhat > RHAT_MAX)
+        if bad.size:
+            worst = bad[np.argmax(rhat[bad])]
             problems.append(
-                f"R-hat > {RHAT_MAX} for {len(bad)} parameter(s) (worst {worst}: "
-                f"{bad.max():.3f}): chains disagree; run more warmup and samples."
+                f"R-hat > {RHAT_MAX} for {bad.size} parameter(s) (worst {labels[worst]}: "
+                f"{rhat[worst]:.3f}): chains disagree; run more warmup and samples."
             )
     min_ess = ESS_PER_CHAIN_MIN * num_chains
     for column in ("ess_bulk", "ess_tail"):
-        ess = summary.get(column)
-        if ess is None:
+        if column not in summary:
             continue
-        low = ess[ess < min_ess]
-        if len(low):
+        ess = summary[column].to_numpy()
+        low = np.flatnonzero(ess < min_ess)
+        if low.size:
+            lowest = low[np.argmin(ess[low])]
             problems.append(
-                f"{column} below {min_ess} for {len(low)} parameter(s) (lowest {low.idxmin()}: "
-                f"{low.min():.0f}): Monte Carlo error is large; draw more samples."
+                f"{column} below {min_ess} for {low.size} parameter(s) (lowest {labels[lowest]}: "
+                f"{ess[lowest]:.0f}): Monte Carlo error is large; draw more samples."
             )
     return problems
 
@@ -196,7 +199,7 @@ def _quantile(s: np.ndarray, prob: float) -> np.ndarray:
     return (1.0 - gamma) * s[:, k - 1] + gamma * s[:, k]
 
 
-_COMPONENTS_PER_THREAD = 16
+_COMPONENTS_PER_THREAD = 5  # from p = 10 on, two threads: 8.0 -> 5.5 ms at p = 10 (4 x 1000 draws)
 
 
 @functools.cache
