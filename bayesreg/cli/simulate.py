@@ -57,17 +57,9 @@ def register(sub) -> None:
                         "shrinkage priors have no MAP: its columns are NaN)")
     p.add_argument("--correlation", type=unit_interval, default=0.0, help="equal correlation of the features")
     p.add_argument("--n-test", type=positive_int, default=1000, help="held-out rows per replicate")
-    p.add_argument("--num-warmup", type=positive_int, default=500, metavar="N",
-                   help="NUTS warmup iterations per chain")
-    p.add_argument("--num-samples", type=positive_int, default=500, metavar="N", help="NUTS draws kept per chain")
-    p.add_argument("--num-chains", type=positive_int, default=2, metavar="N", help="NUTS chains per replicate")
-    p.add_argument("--target-accept", type=fraction, default=0.8, metavar="P",
-                   help="NUTS target acceptance probability (raise it, e.g. 0.95, for the horseshoe)")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
-    add_cluster_options(p)
-    add_output_options(p)
-    p.set_defaults(run=run_simulate, study_run=_run_linear)
+    _nuts_options(p, target_accept=0.8,
+                  target_help="NUTS target acceptance probability (raise it, e.g. 0.95, for the horseshoe)")
+    _run_options(p, _run_linear)
 
     p = studies.add_parser("sparse", help="shrinkage priors against the Laplace prior on sparse data (p > n)",
                            description="Simulation study (Piironen & Vehtari 2017): on sparse replicate data sets, "
@@ -82,20 +74,12 @@ def register(sub) -> None:
     p.add_argument("--sigma", type=positive_float, default=1.0, help="noise sd")
     p.add_argument("--replicates", type=positive_int, default=20, help="simulated data sets")
     p.add_argument("--n-test", type=positive_int, default=1000, help="held-out rows per replicate")
-    p.add_argument("--num-warmup", type=positive_int, default=500, metavar="N", help="NUTS warmup per chain")
-    p.add_argument("--num-samples", type=positive_int, default=500, metavar="N", help="NUTS draws kept per chain")
-    p.add_argument("--num-chains", type=positive_int, default=2, metavar="N", help="NUTS chains per replicate")
-    p.add_argument("--target-accept", type=fraction, default=0.95, metavar="P",
-                   help="NUTS target acceptance probability")
+    _nuts_options(p, target_accept=0.95, target_help="NUTS target acceptance probability")
     p.add_argument("--chunk", type=positive_int, default=1, metavar="R",
                    help="replicates per task: each finished task is checkpointed under --out (resume with --resume)")
     p.add_argument("--collapsed", action=argparse.BooleanOptionalAction, default=True,
                    help="fit the shrinkage priors with w integrated out (--no-collapsed: non-centred, w sampled)")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
-    add_cluster_options(p)
-    add_output_options(p)
-    p.set_defaults(run=run_simulate, study_run=_run_sparse)
+    _run_options(p, _run_sparse)
 
     p = studies.add_parser("gaussian-mean", help="MLE/MAP plug-in vs posterior predictive over n",
                            description="Simulation study: MLE plug-in, MAP plug-in and posterior predictive "
@@ -107,11 +91,25 @@ def register(sub) -> None:
     p.add_argument("--replicates", type=positive_int, default=2000, help="simulated data sets per n")
     p.add_argument("--n-test", type=positive_int, default=100, help="held-out points per replicate")
     p.add_argument("--level", type=fraction, default=0.95, help="predictive interval level")
+    _run_options(p, _run_gaussian_mean)
+
+
+def _nuts_options(p, *, target_accept: float, target_help: str) -> None:
+    """The NUTS settings of a study's replicate fits."""
+    p.add_argument("--num-warmup", type=positive_int, default=500, metavar="N",
+                   help="NUTS warmup iterations per chain")
+    p.add_argument("--num-samples", type=positive_int, default=500, metavar="N", help="NUTS draws kept per chain")
+    p.add_argument("--num-chains", type=positive_int, default=2, metavar="N", help="NUTS chains per replicate")
+    p.add_argument("--target-accept", type=fraction, default=target_accept, metavar="P", help=target_help)
+
+
+def _run_options(p, study_run) -> None:
+    """Seed, progress, where the cells run, where the results go, and the study's function."""
     p.add_argument("--seed", type=nonnegative_int, default=0, help=SEED_HELP)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP)
     add_cluster_options(p)
     add_output_options(p)
-    p.set_defaults(run=run_simulate, study_run=_run_gaussian_mean)
+    p.set_defaults(run=run_simulate, study_run=study_run)
 
 
 def _run_linear(args):
