@@ -200,6 +200,10 @@ class RegularizedHorseshoe:
         object.__setattr__(self, "slab_scale", check_positive(self.slab_scale, "RegularizedHorseshoe.slab_scale"))
         object.__setattr__(self, "slab_df", check_positive(self.slab_df, "RegularizedHorseshoe.slab_df"))
 
+    def __repr__(self) -> str:  # the tau0 setting given (p0 or scale_global), then the slab
+        first = f"p0={self.p0!r}" if self.scale_global is None else f"scale_global={self.scale_global!r}"
+        return f"RegularizedHorseshoe({first}, slab_scale={self.slab_scale!r}, slab_df={self.slab_df!r})"
+
     def params(self, n_samples: int, n_features: int):
         """[tau0 / sigma, slab_scale, slab_df]: the model multiplies the first by sigma."""
         import numpy as np
