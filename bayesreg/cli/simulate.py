@@ -190,6 +190,8 @@ def _convergence(args, per_rep, summary) -> list[dict] | None:
     """Per cell of the linear study (closed forms in gaussian-mean: nothing to judge): NUTS's
     divergences, max R-hat (and its replicate) and min ESS over the replicates, and how many
     replicates have a problem; printed for the cells that have one, returned for ``--json``."""
+    if args.study == "sparse":
+        return _sparse_convergence(per_rep, summary)
     if args.study != "linear":
         return None
     from ..diagnostics import ESS_PER_CHAIN_MIN, RHAT_MAX
@@ -213,3 +215,27 @@ def _convergence(args, per_rep, summary) -> list[dict] | None:
               f"{c['unconverged_replicates']} of {c['replicates']} replicates with problems; "
               f"{c['divergences']} divergences{rhat}, min ESS {c['min_ess']:.0f}")
     return cells
+
+
+def _sparse_convergence(per_rep, summary) -> list[dict]:
+    """Per prior of the sparse study: divergences and R-hat > 1.1 (chains that clearly disagree: the
+    largest of p R-hats passes 1.01 by chance), with the replicates they occur in; a warning line
+    per prior that has either."""
+    rhat_limit = 1.1
+
+    rows = []
+    for row in summary.to_dict(orient="records"):
+        g = per_rep[per_rep["prior"] == row["prior"]]
+        rows.append({"prior": row["prior"], "replicates": int(row["replicates"]),
+                     "divergences": int(row["divergences"]),
+                     "divergent_replicates": g.loc[g["divergences"] > 0, "replicate"].astype(int).tolist(),
+                     "max_rhat": float(row["max_rhat"]),
+                     "rhat_replicates": g.loc[g["max_rhat"] > rhat_limit, "replicate"].astype(int).tolist()})
+    print()
+    for r in rows:
+        if r["divergences"] or r["rhat_replicates"]:
+            print(f"warning: {r['prior']}: {r['divergences']} divergences in replicates {r['divergent_replicates']}; "
+                  f"R-hat > {rhat_limit} in replicates {r['rhat_replicates']} (max {r['max_rhat']:.3f})")
+        else:
+            print(f"{r['prior']}: no divergences, R-hat <= {rhat_limit} in all {r['replicates']} replicates")
+    return rows

@@ -24,7 +24,7 @@ import pandas as pd
 from .. import models
 from .._validation import check_int, check_positive
 from ..config import ensure_setup
-from ..diagnostics import rank_diagnostics
+from ..diagnostics import RHAT_MAX, rank_diagnostics
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts_batched
 from ..likelihood import sufficient_statistics
@@ -151,7 +151,9 @@ def run_study(priors=("regularized_horseshoe", "horseshoe", "laplace"), *, n: in
 
 def summarize(per_rep: pd.DataFrame, baseline: str = "laplace") -> pd.DataFrame:
     """Per prior: mean estimation error and test MSE with 95% intervals over the replicates,
-    and the paired difference sqerr(prior) - sqerr(baseline) with its 95% interval."""
+    the paired difference sqerr(prior) - sqerr(baseline) with its 95% interval, divergences, and
+    the largest R-hat of w and in how many replicates it exceeds 1.01 and 1.1 (the largest of p
+    R-hats of two short chains passes 1.01 by chance; past 1.1 the chains disagree)."""
     rows = []
     base = per_rep[per_rep["prior"] == baseline].set_index("replicate")["sqerr"]
     for prior, g in per_rep.groupby("prior", sort=False):
@@ -166,7 +168,9 @@ def summarize(per_rep: pd.DataFrame, baseline: str = "laplace") -> pd.DataFrame:
             row.update({f"sqerr_minus_{baseline}": mean, "diff_low": mean - 1.96 * se, "diff_high": mean + 1.96 * se})
         row.update({"divergences": int(g["divergences"].sum()),
                     "replicates_with_divergences": int((g["divergences"] > 0).sum()),
-                    "max_rhat": g["max_rhat"].max()})
+                    "max_rhat": g["max_rhat"].max(),
+                    "replicates_rhat_over_1.01": int((g["max_rhat"] > RHAT_MAX).sum()),
+                    "replicates_rhat_over_1.1": int((g["max_rhat"] > 1.1).sum())})
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -40,7 +40,9 @@ def test_cli_simulate_sparse_checkpoints_and_resumes(tmp_path, capsys):
     assert main(args) == 0
     first = pd.read_csv(tmp_path / "sparse_replicates.csv")
     assert (tmp_path / "study_sparse.png").exists() and len(first) == 4
-    assert "Simulation study: sparse" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Simulation study: sparse" in out and "replicates_rhat_over_1.1" in out
+    assert out.count("warning: ") + out.count("R-hat <= 1.1 in all 2 replicates") == 2  # a line per prior
     shutil.rmtree(next((tmp_path / "sparse_cells" / "cells").glob("*laplace*")))
     assert main([*args, "--resume"]) == 0
     assert "3 of 4 cells finished, computing 1" in capsys.readouterr().err
