@@ -241,6 +241,7 @@ def linear_regression_collapsed(
     shrinkage=None,
     x_sq=None,
     R=None,
+    qy=None,
     w_key=None,
 ):
     """:func:`linear_regression_gram` for a shrinkage prior with w integrated out (collapsed).
@@ -253,10 +254,13 @@ def linear_regression_collapsed(
         log p(y | d, sigma) = -(n/2) log(2 pi sigma^2) + (p/2) log sigma^2 - (1/2) log|B|
                               - (r'r - u'B^-1 u) / (2 sigma^2),
 
-    r'r = yy - 2 loc'c + loc'G loc. One p x p Cholesky per gradient; with ``R``, a factor of
-    G = R'R with m < p rows (:func:`thin_factor`, for p > n), the same by Woodbury on the m x m
-    matrix K = sigma^2 I + A A', A = R diag(d): |B| = sigma^(2(p - m)) |K| and
-    u'B^-1 u = (u'u - (A u)'K^-1 (A u)) / sigma^2, O(m^2 p) per gradient. ``centered`` with a
+    r'r = yy - 2 loc'c + loc'G loc. One p x p Cholesky per gradient. For p > n, ``R`` and ``qy``
+    from :func:`thin_factor` (X = Q R with Q square, R of shape (n, p), qy = Q'y) give the
+    same in the n x n space of the data, O(n^2 p) per gradient: with K = sigma^2 I + A A',
+    A = R diag(d), |B| = sigma^(2(p - n)) |K| and the quadratic form is r~'K^-1 r~ with
+    r~ = Q'r = qy - R loc, a sum of squares. (Not (r'r - u'B^-1 u) / sigma^2: p > n lets X D X'
+    fit y almost exactly, and as sigma falls that difference of near-equal numbers lost every
+    digit; NUTS then adapted its step size to ~1e-14 and froze.) ``centered`` with a
     sampled sigma multiplies by sigma (the flat intercept's integral), as in
     :func:`linear_regression_gram`; constants are dropped. NUTS samples only the scales (no
     funnel between w and its scales); ``tau`` and ``tau_prior`` are unused (the prior's own).
@@ -270,22 +274,22 @@ def linear_regression_collapsed(
     d = _shrinkage_scale(p, sigma=sigma, prior=prior, shrinkage=shrinkage, x_sq=x_sq, scale_by_sigma=scale_by_sigma)
     s2 = sigma**2
     Gl = G @ loc
-    rr = yy - 2.0 * loc @ c + loc @ Gl
     u = d * (c - Gl)
     n_eff = n - 1 if (centered and sigma_prior is not None) else n
     if R is None:
         chol = jnp.linalg.cholesky(d[:, None] * G * d[None, :] + s2 * jnp.eye(p))
         v = jax.scipy.linalg.solve_triangular(chol, u, lower=True)
-        half_logdet, quad = jnp.sum(jnp.log(jnp.diagonal(chol))), v @ v
-    else:  # G = R'R, R of shape (m, p), m < p: B = s2 I + A'A with A = R d; Woodbury on K = s2 I + A A'
+        half_logdet = jnp.sum(jnp.log(jnp.diagonal(chol)))
+        rr = yy - 2.0 * loc @ c + loc @ Gl
+        scaled_quad = (rr - v @ v) / s2  # r'(s2 I + X D X')^-1 r; n > p: rr - v'v >= the OLS residual
+    else:  # X = Q R, Q square (n x n), R (n x p): K = s2 I + A A' with A = R d, r~ = Q'r
         m = R.shape[0]
         A = R * d
-        q = A @ u
         chol_k = jnp.linalg.cholesky(A @ A.T + s2 * jnp.eye(m))
-        t = jax.scipy.linalg.solve_triangular(chol_k, q, lower=True)
+        t = jax.scipy.linalg.solve_triangular(chol_k, qy - R @ loc, lower=True)
         half_logdet = 0.5 * (p - m) * jnp.log(s2) + jnp.sum(jnp.log(jnp.diagonal(chol_k)))
-        quad = (u @ u - t @ t) / s2  # u'B^-1 u
-    numpyro.factor("likelihood", -0.5 * (n_eff - p) * jnp.log(s2) - half_logdet - (rr - quad) / (2.0 * s2))
+        scaled_quad = t @ t
+    numpyro.factor("likelihood", -0.5 * (n_eff - p) * jnp.log(s2) - half_logdet - 0.5 * scaled_quad)
     if w_key is not None:  # once per draw, not per gradient: the p x p form (already at hand when R is None)
         if R is not None:
             chol = jnp.linalg.cholesky(d[:, None] * G * d[None, :] + s2 * jnp.eye(p))
@@ -296,15 +300,17 @@ def linear_regression_collapsed(
         numpyro.deterministic("w", loc + d * z)
 
 
-def thin_factor(X):
-    """R with R'R = X'X, of shape (..., min(n, p), p) (the R of a QR of X; stacked X allowed), or
-    None when it saves nothing (n >= p): the argument ``R`` of :func:`linear_regression_collapsed`."""
+def thin_factor(X, y):
+    """(R, qy) with X = Q R, Q square and R of shape (..., n, p), qy = Q'y, when p > n (stacked X
+    and y allowed); None when it saves nothing (n >= p): the arguments ``R`` and ``qy`` of
+    :func:`linear_regression_collapsed`. R'R = X'X and |qy|^2 = y'y."""
     import numpy as np
 
-    X = np.asarray(X)
+    X, y = np.asarray(X), np.asarray(y)
     if X.shape[-2] >= X.shape[-1]:
         return None
-    return np.linalg.qr(X, mode="r")
+    Q, R = np.linalg.qr(X)
+    return R, np.einsum("...nm,...n->...m", Q, y)
 
 
 def latent_sites(model, kwargs) -> dict:

@@ -482,9 +482,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
         data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
         model, draw_key = _nuts_model(static)
-        R = models.thin_factor(Xc) if draw_key is not None else None
-        if R is not None:  # p > n: the collapsed likelihood by Woodbury on n x n
-            data["R"] = R
+        thin = models.thin_factor(Xc, yc) if draw_key is not None else None
+        if thin is not None:  # p > n: the collapsed likelihood in the n x n space of the data
+            data["R"], data["qy"] = thin
         return run_nuts(model, key, data, static=static, settings=settings, progress=self.progress,
                         desc=f"NUTS {static['prior']} regression", draw_key=draw_key)
 

@@ -63,9 +63,9 @@ def fit_prior_batched(X, y, prior, *, settings: MCMCSettings, key, n_nonzero: in
         if family == "r2d2":
             data["x_sq"] = np.mean(X**2, axis=1)
     if shrinkage is not None and collapsed:
-        R = models.thin_factor(X)
-        if R is not None:
-            data["R"] = R
+        thin = models.thin_factor(X, y)
+        if thin is not None:
+            data["R"], data["qy"] = thin
         return run_nuts_batched(models.linear_regression_collapsed, key, data, static=static, settings=settings,
                                 draw_key="w_key")
     return run_nuts_batched(models.linear_regression_gram, key, data, static=static, settings=settings)
