@@ -271,18 +271,23 @@ def _centred_intercept(coef, ctx: RegressionContext) -> float:
     return float(ctx.y_mean - ctx.x_mean @ coef) if ctx.fit_intercept else 0.0
 
 
-class PointEstimate:
-    """A posterior mode (the exact lasso, the ridge solution, an L-BFGS MAP): plug-in
-    predictions with the noise variance only, no draws."""
-
-    has_draws: ClassVar[bool] = False
-    closed_form = None
+class _CentredFixedNoise:
+    """A fit of the centred model with sigma fixed: the intercept is ybar - xbar'coef, the
+    noise variance sigma^2 (shared by the point estimates and the exact posterior)."""
 
     def intercept(self, ctx: RegressionContext) -> float:
         return _centred_intercept(self.coef, ctx)
 
     def noise_var(self, ctx: RegressionContext) -> float:
         return ctx.fixed_noise_var()
+
+
+class PointEstimate(_CentredFixedNoise):
+    """A posterior mode (the exact lasso, the ridge solution, an L-BFGS MAP): plug-in
+    predictions with the noise variance only, no draws."""
+
+    has_draws: ClassVar[bool] = False
+    closed_form = None
 
     def nu(self, ctx: RegressionContext):
         """Student-t noise's degrees of freedom (the estimate or the fixed number); None for Normal noise."""
@@ -319,7 +324,7 @@ class _GaussianCoef(MultivariateNormal):
         return cls(mean=np.asarray(arrays["mean"], dtype=float), cov=np.asarray(arrays["cov"], dtype=float))
 
 
-class ExactPosterior(_GaussianCoef):
+class ExactPosterior(_CentredFixedNoise, _GaussianCoef):
     """The conjugate Gaussian posterior of w (``method="exact"``): sigma fixed, the
     intercept's flat prior integrated out (its variance given w is sigma^2 / n)."""
 
@@ -329,12 +334,6 @@ class ExactPosterior(_GaussianCoef):
     @property
     def closed_form(self) -> MultivariateNormal:
         return self
-
-    def intercept(self, ctx: RegressionContext) -> float:
-        return _centred_intercept(self.coef, ctx)
-
-    def noise_var(self, ctx: RegressionContext) -> float:
-        return ctx.fixed_noise_var()
 
     def predictive_var(self, X, ctx: RegressionContext):
         var = np.full(X.shape[0], self.noise_var(ctx))
@@ -471,17 +470,13 @@ class RegressionPosterior(PosteriorFit):
     def pointwise_log_likelihood(self, X, y, ctx: RegressionContext, *, max_elements: int | None = None):
         """log N(y_i | b + x_i'w, sigma^2) (log StudentT(y_i | nu, b + x_i'w, sigma) with Student-t
         noise) of every draw, (chain, draw, n), in chunks of rows."""
-        w = self.draws("w")
-        intercept = self.draws("intercept") if ctx.fit_intercept else None
         sigma, nu = self._noise_sd(ctx), self.nu(ctx)
-        per_row = w.shape[0] * w.shape[1]
-        rows = max(1, (max_elements or likelihood.MAX_POINTWISE) // per_row)
-        out = np.empty(w.shape[:2] + (X.shape[0],))
+        shape = self.draws("w").shape[:2]
+        rows = max(1, (max_elements or likelihood.MAX_POINTWISE) // (shape[0] * shape[1]))
+        out = np.empty(shape + (X.shape[0],))
         for start in range(0, X.shape[0], rows):
             block = slice(start, start + rows)
-            mean = w @ X[block].T
-            if intercept is not None:
-                mean += intercept[..., None]
+            mean = self.mean_draws(X[block], ctx)
             out[..., block] = (likelihood.normal_log_likelihood(y[block], mean, sigma) if nu is None
                                else likelihood.student_t_log_likelihood(y[block], mean, sigma, nu))
         return out

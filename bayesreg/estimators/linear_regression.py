@@ -774,6 +774,12 @@ class _PointwiseGroups:
         return {"y": likelihood.normal_log_likelihood(self._y, self._regression_mean(), self._sigma)}
 
 
+def _collapsed(family: str, noise: str) -> bool:
+    """Whether NUTS runs the collapsed model: a shrinkage prior under Normal noise (Student-t noise
+    runs the full-data model, which has no Gaussian form to integrate w out of)."""
+    return family in models.SHRINKAGE and noise == "normal"
+
+
 def _nuts_model(static):
     """(NumPyro model, its per-draw key argument) that NUTS runs for this structure.
 
@@ -782,14 +788,14 @@ def _nuts_model(static):
     (:func:`bayesreg.models.linear_regression_collapsed`): no funnel between w and its scales,
     hence no divergences where the non-centred form had them. The posterior holds the same
     variables (w, z and the scales) either way."""
-    if static["prior"] in models.SHRINKAGE:  # Normal noise (Student-t runs the full-data model)
+    if _collapsed(static["prior"], static.get("noise", "normal")):
         return models.linear_regression_collapsed, "w_key"
     return models.linear_regression_gram, None
 
 
 def _nuts_inference(est) -> str | None:
     """The InferenceData's label of a NUTS fit: the collapsed form says so (None: the driver's own)."""
-    if split_coef_prior(est.prior)[0] in models.SHRINKAGE and est.noise == "normal":
+    if _collapsed(split_coef_prior(est.prior)[0], est.noise):
         return ("NUTS (bayesreg compiled sampler) on the prior scales with w integrated out (collapsed); "
                 "w drawn exactly from its Gaussian conditional, one draw per NUTS draw")
     return None
