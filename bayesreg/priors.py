@@ -261,6 +261,17 @@ SHRINKAGE_PRIORS = {"horseshoe": Horseshoe, "regularized_horseshoe": Regularized
 COEFFICIENT_PRIORS = ("laplace", "normal", *SHRINKAGE_PRIORS)
 
 
+def shrinkage_params(family: str, scale: float, n_samples: int, n_features: int):
+    """The ``shrinkage`` numbers of :mod:`bayesreg.models` for a shrinkage prior named by
+    ``family`` with its defaults, the horseshoe's global scale ``scale`` (``Horseshoe(scale)``);
+    None for the Laplace and Normal priors. What the simulation studies and calibration draw
+    from and fit with."""
+    if family not in SHRINKAGE_PRIORS:
+        return None
+    prior = Horseshoe(scale=scale) if family == "horseshoe" else SHRINKAGE_PRIORS[family]()
+    return prior.params(n_samples, n_features)
+
+
 def split_coef_prior(value):
     """(family name, prior object or None) of an estimator's ``prior`` argument: a name from
     :data:`COEFFICIENT_PRIORS` (shrinkage priors with their defaults) or a shrinkage prior object."""

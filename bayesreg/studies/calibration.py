@@ -193,13 +193,9 @@ def shrinkage_cases(**overrides) -> list[CalibrationCase]:
 def _shrinkage_args(case: CalibrationCase):
     """The ``shrinkage`` numbers of bayesreg.models for this case (Horseshoe(scale=tau), the
     other priors with their defaults), or None for the Laplace and Normal priors."""
-    from ..priors import R2D2, Horseshoe, RegularizedHorseshoe
+    from ..priors import shrinkage_params
 
-    if case.prior not in SHRINKAGE:
-        return None
-    prior = {"horseshoe": Horseshoe(scale=case.tau), "regularized_horseshoe": RegularizedHorseshoe(),
-             "r2d2": R2D2()}[case.prior]
-    return prior.params(case.n, case.p)
+    return shrinkage_params(case.prior, case.tau, case.n, case.p)
 
 
 # ---------------------------------------------------------------- uniformity statistics

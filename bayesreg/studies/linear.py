@@ -38,20 +38,11 @@ from ..infer.lasso import lasso_map_batched
 from ..infer.mcmc import MCMCSettings
 from ..infer.nuts import run_nuts_batched
 from ..likelihood import sufficient_statistics
+from ..priors import shrinkage_params
 from ..runner import Cell, run_cells
 from ._grid import parse_grid
 
 PRIORS = ("laplace", "normal", *models.SHRINKAGE)
-
-
-def _shrinkage_args(prior: str, tau: float, n: int, p: int):
-    """The ``shrinkage`` numbers of bayesreg.models for a shrinkage prior (None otherwise)."""
-    from ..priors import R2D2, Horseshoe, RegularizedHorseshoe
-
-    if prior not in models.SHRINKAGE:
-        return None
-    obj = {"horseshoe": Horseshoe(scale=tau), "regularized_horseshoe": RegularizedHorseshoe(), "r2d2": R2D2()}[prior]
-    return obj.params(n, p)
 
 
 def _shrinkage_truth(X, *, prior: str, tau: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -60,7 +51,7 @@ def _shrinkage_truth(X, *, prior: str, tau: float, sigma: float, rng: np.random.
     from numpyro.handlers import seed, trace
 
     num_reps, n, p = X.shape
-    kwargs = dict(loc=np.zeros(p), tau=tau, sigma=sigma, prior=prior, shrinkage=_shrinkage_args(prior, tau, n, p))
+    kwargs = dict(loc=np.zeros(p), tau=tau, sigma=sigma, prior=prior, shrinkage=shrinkage_params(prior, tau, n, p))
 
     def one(key, X):
         x_sq = jnp.mean(X**2, axis=0)  # R2D2's column scales, as the fit computes them
@@ -119,7 +110,7 @@ def nuts_batched(X, y, *, prior: str, tau: float, sigma: float, settings: MCMCSe
     static = dict(prior=prior, sigma_prior=None, tau_prior=None, scale_by_sigma=False, centered=False)
     data = dict(sufficient_statistics(X, y), loc=np.zeros((num_reps, p)), sigma=np.full(num_reps, sigma),
                 tau=np.full(num_reps, tau))
-    shrinkage = _shrinkage_args(prior, tau, n, p)
+    shrinkage = shrinkage_params(prior, tau, n, p)
     if shrinkage is not None:
         data["shrinkage"] = np.broadcast_to(shrinkage, (num_reps,) + shrinkage.shape)
         data["x_sq"] = np.mean(X**2, axis=1)
