@@ -95,6 +95,14 @@ def _split_chains(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x[..., :half], x[..., x.shape[-1] - half:]], axis=1)
 
 
+@functools.lru_cache(maxsize=8)
+def _untied_scores(n: int) -> np.ndarray:
+    """Normal scores of ranks 1..n (no ties): the same row for every fit of n pooled draws."""
+    scores = special.ndtri((np.arange(1.0, n + 1) - 3 / 8) / (n - 2 * (3 / 8) + 1))
+    scores.flags.writeable = False
+    return scores
+
+
 def _sorted_scores(s: np.ndarray) -> np.ndarray:
     """Normal scores of the entries of each row of ``s`` (rows sorted ascending), as ArviZ's
     ``_z_scale``: ranks with ties averaged (``scipy.stats.rankdata(method="average")``), Blom's
@@ -103,7 +111,7 @@ def _sorted_scores(s: np.ndarray) -> np.ndarray:
     precomputed row; tie groups are found and averaged sparsely. So a sort is all this costs
     (rankdata's stable sort and tie bookkeeping, and ndtri on every draw, cost four times more)."""
     n = s.shape[1]
-    scores = np.broadcast_to(special.ndtri((np.arange(1.0, n + 1) - 3 / 8) / (n - 2 * (3 / 8) + 1)), s.shape).copy()
+    scores = np.broadcast_to(_untied_scores(n), s.shape).copy()
     row, pos = np.nonzero(s[:, 1:] == s[:, :-1])          # s[row, pos] == s[row, pos + 1]
     if row.size:
         start = np.ones(row.size, dtype=bool)
@@ -122,20 +130,20 @@ def _bulk_and_folded_scores(split: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     so a stable sort (a run-merging timsort) orders them in linear time."""
     flat = split.reshape(split.shape[0], -1)
     k, n = flat.shape
-    # positions in flat.ravel(): one-dimensional take and put are faster than fancy indexing
-    # with (row, order) pairs (a sixth of this function at p = 100)
+    # positions in flat.ravel(): one-dimensional gathers and scatters are faster than fancy
+    # indexing with (row, order) pairs (a sixth of this function at p = 100)
     offsets = (np.arange(k) * n)[:, None]
     order = np.argsort(flat, axis=-1)
     order += offsets
     s = flat.ravel().take(order)
     bulk = np.empty(k * n)
-    bulk.put(order, _sorted_scores(s))
+    bulk[order.ravel()] = _sorted_scores(s).ravel()  # fancy assignment: ~2x faster than put's checks
     median = (s[:, n // 2 - 1] + s[:, n // 2]) / 2         # n is even; the value np.median gives
     folded = np.abs(s - median[:, None])
     order_folded = np.argsort(folded, axis=-1, kind="stable")
     order_folded += offsets
     fold = np.empty(k * n)
-    fold.put(order.ravel().take(order_folded), _sorted_scores(folded.ravel().take(order_folded)))
+    fold[order.ravel().take(order_folded).ravel()] = _sorted_scores(folded.ravel().take(order_folded)).ravel()
     return bulk.reshape(split.shape), fold.reshape(split.shape), s
 
 
@@ -148,44 +156,76 @@ def _rhat(x: np.ndarray) -> np.ndarray:
         return np.sqrt((between / within + n - 1) / n)
 
 
+_FIRST_LAGS = 40  # autocovariance lags of the first pass; a longer Geyer sequence is redone in full
+
+
 def _ess(x: np.ndarray, relative: bool = False) -> np.ndarray:
     """ESS of each component from the multi-chain FFT autocovariance and Geyer's initial
     monotone sequence, step for step as ArviZ's ``_ess`` (its two while loops become a
-    first-crossing index and a cumulative minimum over pairs of lags)."""
+    first-crossing index and a cumulative minimum over pairs of lags).
+
+    Geyer's sequence stops at the first pair of lags whose autocorrelations sum to <= 0, which
+    for a chain that mixes is within a few dozen lags; ArviZ's FFT pads every chain to twice its
+    length to get all of them. So a first pass pads only enough for the first ``_FIRST_LAGS``
+    lags (an FFT of about half the length, the same values up to rounding), and only the
+    components whose sequence runs past them are redone with ArviZ's full padding."""
     n_comp, n_chain, n_draw = x.shape
-    size = n_chain * n_draw
     chain_mean = x.mean(axis=-1)
-    m = fft.next_fast_len(2 * n_draw)                     # ArviZ's autocov: the same FFT and padding
-    spectrum = np.fft.rfft(x - chain_mean[..., None], n=m, axis=-1)
-    power = spectrum.real**2 + spectrum.imag**2            # spectrum * conj(spectrum), kept real
-    mean_acov = np.fft.irfft(power.mean(axis=1), n=m, axis=-1)[:, :n_draw] / n_draw  # (component, lag)
+    centred = x - chain_mean[..., None]
+    between = np.var(chain_mean, axis=-1, ddof=1) if n_chain > 1 else np.zeros(n_comp)
+    tau = np.full(n_comp, np.nan)
+    todo = np.ones(n_comp, dtype=bool)
+    if 4 * _FIRST_LAGS < n_draw:
+        tau, todo = _geyer_tau(centred, between, _FIRST_LAGS)
+    if todo.any():
+        tau[todo] = _geyer_tau(centred[todo], between[todo], n_draw - 1)[0]
+    size = n_chain * n_draw
+    ess = np.where(np.isnan(tau), np.nan, (1.0 if relative else size) / tau)
+    constant = (x.max(axis=(1, 2)) - x.min(axis=(1, 2))) < np.finfo(float).resolution
+    return np.where(constant, float(size), ess)
+
+
+def _geyer_tau(centred: np.ndarray, between: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
+    """ArviZ's integrated autocorrelation time tau of each component from the autocovariances
+    of lags 0..``lags`` (all of them when ``lags`` is n_draw - 1), and whether those lags sufficed
+    (Geyer's sequence stopped within them); tau is NaN where they did not or rho_1 is NaN."""
+    n_comp, n_chain, n_draw = centred.shape
+    # lags 0..lags of the linear autocovariance are exact for an FFT of length >= n_draw + lags;
+    # in full, ArviZ's autocov: the same FFT length and padding
+    m = fft.next_fast_len(2 * n_draw if lags >= n_draw - 1 else n_draw + lags)
+    spectrum = np.fft.rfft(centred, n=m, axis=-1)
+    # the chains' mean power spectrum |S|^2 = re^2 + im^2: squares of the contiguous float pairs,
+    # summed over chains, then each pair added (strided .real and .imag cost 1.5x more)
+    squares = spectrum.view(np.float64)
+    squares *= squares
+    summed = squares.sum(axis=1)
+    power = (summed[:, 0::2] + summed[:, 1::2]) / n_chain
+    mean_acov = np.fft.irfft(power, n=m, axis=-1)[:, :min(lags + 1, n_draw)] / n_draw  # (component, lag)
     mean_var = mean_acov[:, 0] * n_draw / (n_draw - 1.0)
-    var_plus = mean_var * (n_draw - 1.0) / n_draw
-    if n_chain > 1:
-        var_plus = var_plus + np.var(chain_mean, axis=-1, ddof=1)
+    var_plus = mean_var * (n_draw - 1.0) / n_draw + between
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = 1.0 - (mean_var[:, None] - mean_acov) / var_plus[:, None]
     rho[:, 0] = 1.0
     # Geyer's initial positive sequence: ArviZ visits pairs (rho[2j], rho[2j+1]) for j <= num_pairs
     # and stops after the first pair whose sum is <= 0; the pairs before it all count.
     num_pairs = len(range(1, n_draw - 3, 2))
-    pair = rho[:, 0:2 * num_pairs + 1:2] + rho[:, 1:2 * num_pairs + 2:2]  # (component, num_pairs + 1)
-    stop = ~(pair[:, :num_pairs] > 0)                      # NaN stops too, as in ArviZ's loop
-    last = np.full(n_comp, num_pairs)                      # pairs 0..last-1 are kept
-    if num_pairs:
-        last = np.where(stop.any(axis=-1), stop.argmax(axis=-1), num_pairs)
+    known_pairs = min(num_pairs + 1, rho.shape[1] // 2)
+    pair = rho[:, 0:2 * known_pairs:2] + rho[:, 1:2 * known_pairs:2]  # (component, known_pairs)
+    scan = min(num_pairs, pair.shape[1] - 1)               # pairs whose stop test and successor are known
+    stop = ~(pair[:, :scan] > 0)                           # NaN stops too, as in ArviZ's loop
+    found = stop.any(axis=-1)
+    last = np.where(found, stop.argmax(axis=-1), scan) if scan else np.zeros(n_comp, dtype=np.intp)  # 0..last-1 kept
+    known = found | (scan == num_pairs)
     # Geyer's initial monotone sequence: each kept pair sum is at most the one before it.
-    kept = np.minimum.accumulate(pair[:, :num_pairs], axis=-1)
-    kept = np.where(np.arange(num_pairs) < last[:, None], kept, 0.0).sum(axis=-1)
+    kept = np.minimum.accumulate(pair[:, :scan], axis=-1) if scan else np.zeros((n_comp, 0))
+    kept = np.where(np.arange(scan) < last[:, None], kept, 0.0).sum(axis=-1)
     rows = np.arange(n_comp)
     rho_last, pair_last = rho[rows, 2 * last], pair[rows, last]
     # the even lag after the kept pairs counts once if positive (ArviZ's "improve estimation"),
     # or if its pair was still stored (sum exactly 0)
     tail = np.where((rho_last > 0) | (pair_last >= 0), rho_last, 0.0)
-    tau = np.maximum(-1.0 + 2.0 * kept + tail, 1 / np.log10(size))
-    ess = np.where(np.isnan(rho[:, 1]), np.nan, (1.0 if relative else size) / tau)
-    constant = (x.max(axis=(1, 2)) - x.min(axis=(1, 2))) < np.finfo(float).resolution
-    return np.where(constant, float(size), ess)
+    tau = np.maximum(-1.0 + 2.0 * kept + tail, 1 / np.log10(n_chain * n_draw))
+    return np.where(known & ~np.isnan(rho[:, 1]), tau, np.nan), ~known
 
 
 def _quantile(s: np.ndarray, prob: float) -> np.ndarray:

@@ -39,6 +39,8 @@ def _cases():
     rng = np.random.default_rng(20260101)
     yield "normal", rng.standard_normal((4, 1000, 3))
     yield "ar1_0.9", _ar1(rng, (4, 500, 3), 0.9)
+    # Geyer's sequence ends within the first pass's lags for one component and runs past them for two
+    yield "ar1_mixed_lengths", np.concatenate([_ar1(rng, (4, 1000, 1), rho) for rho in (0.0, 0.95, 0.99)], -1)
     yield "ar1_0.99_odd_draws", _ar1(rng, (3, 301, 2), 0.99)
     yield "ar1_negative", _ar1(rng, (4, 200, 2), -0.7)
     yield "shifted_chains", rng.standard_normal((4, 200, 3)) + np.array([0.0, 0.0, 0.0, 0.5])[:, None, None]
