@@ -313,6 +313,30 @@ def thin_factor(X, y):
     return R, np.einsum("...nm,...n->...m", Q, y)
 
 
+def gram_form(X, y, *, collapsed: bool):
+    """How NUTS samples the Normal-likelihood regression from sufficient statistics: (model, the
+    name of its per-draw key argument or None, the data it needs besides
+    :func:`~bayesreg.likelihood.sufficient_statistics`). ``collapsed`` (a shrinkage prior):
+    :func:`linear_regression_collapsed`, with :func:`thin_factor`'s ``R`` and ``qy`` when p > n;
+    else :func:`linear_regression_gram`. X and y may be stacked over replicates. One rule for the
+    estimator, the studies and calibration, so they all sample the posterior the same way."""
+    if not collapsed:
+        return linear_regression_gram, None, {}
+    thin = thin_factor(X, y)
+    return linear_regression_collapsed, "w_key", ({} if thin is None else {"R": thin[0], "qy": thin[1]})
+
+
+def column_mean_squares(X):
+    """R2D2's column scales ``x_sq``: the mean square of each column of X (the last two axes are
+    (n, p), so replicates may be stacked); 1 for an all-zero column, whose coefficient the data do
+    not inform anyway. numpy arrays give numpy's numbers, JAX arrays (also under ``jit``) JAX's."""
+    import numpy as np
+
+    xp = np if isinstance(X, np.ndarray) else jnp
+    x_sq = xp.mean(xp.square(X), axis=-2)
+    return xp.where(x_sq > 0, x_sq, 1.0)
+
+
 def latent_sites(model, kwargs) -> dict:
     """The latent (unobserved) sample sites of one trace of ``model(**kwargs)``, by name.
 

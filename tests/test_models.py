@@ -191,3 +191,24 @@ def test_collapsed_likelihood_keeps_its_digits_when_p_exceeds_n_and_sigma_is_sma
         cov = X @ np.diag((tau * lam) ** 2) @ X.T + sigma**2 * np.eye(n)
         direct = stats.multivariate_normal(np.zeros(n), cov).logpdf(y) + n / 2 * np.log(2 * np.pi)
         assert float(thin) == pytest.approx(direct, rel=1e-9, abs=1e-6), sigma
+
+
+def test_gram_form_thins_only_a_collapsed_p_over_n_problem():
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(6, 10)), rng.normal(size=6)
+    model, draw_key, extra = models.gram_form(X, y, collapsed=True)
+    assert model is models.linear_regression_collapsed and draw_key == "w_key" and set(extra) == {"R", "qy"}
+    assert models.gram_form(X.T, rng.normal(size=10), collapsed=True)[2] == {}  # n >= p: nothing to thin
+    assert models.gram_form(X, y, collapsed=False) == (models.linear_regression_gram, None, {})
+    Xs, ys = rng.normal(size=(3, 6, 10)), rng.normal(size=(3, 6))  # replicates stacked: each thinned
+    R = models.gram_form(Xs, ys, collapsed=True)[2]["R"]
+    np.testing.assert_allclose(np.einsum("rnp,rnq->rpq", R, R), np.einsum("rnp,rnq->rpq", Xs, Xs), atol=1e-12)
+
+
+def test_column_mean_squares_guards_a_zero_column_in_numpy_and_jax():
+    X = np.random.default_rng(7).normal(size=(8, 3))
+    X[:, 2] = 0.0
+    x_sq = models.column_mean_squares(X)
+    assert isinstance(x_sq, np.ndarray) and x_sq[2] == 1.0
+    np.testing.assert_array_equal(x_sq[:2], np.mean(X**2, axis=0)[:2])  # numpy's numbers, bit for bit
+    np.testing.assert_allclose(jax.jit(models.column_mean_squares)(X), x_sq, rtol=1e-12)

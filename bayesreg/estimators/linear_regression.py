@@ -387,8 +387,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         if shrinkage is not None:
             hyper["shrinkage"] = shrinkage.params(*Xc.shape)
             if family == "r2d2":
-                x_sq = np.mean(Xc**2, axis=0)
-                hyper["x_sq"] = np.where(x_sq > 0, x_sq, 1.0)  # a zero column's w is not identified anyway
+                hyper["x_sq"] = models.column_mean_squares(Xc)
         return static, hyper
 
     # ------------------------------------------------------------------ fitting
@@ -481,11 +480,9 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
                             desc=f"NUTS {static['prior']} regression, Student-t noise")
         # the same posterior from sufficient statistics: O(p^2) per gradient, not O(n p)
         data = {**hyper, **likelihood.sufficient_statistics(Xc, yc)}
-        model, draw_key = _nuts_model(static)
-        thin = models.thin_factor(Xc, yc) if draw_key is not None else None
-        if thin is not None:  # p > n: the collapsed likelihood in the n x n space of the data
-            data["R"], data["qy"] = thin
-        return run_nuts(model, key, data, static=static, settings=settings, progress=self.progress,
+        # the shrinkage priors collapsed: no funnel between w and its scales (see gram_form)
+        model, draw_key, extra = models.gram_form(Xc, yc, collapsed=_collapsed(static["prior"], self.noise))
+        return run_nuts(model, key, {**data, **extra}, static=static, settings=settings, progress=self.progress,
                         desc=f"NUTS {static['prior']} regression", draw_key=draw_key)
 
     def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family, tau_vec=None, *,
@@ -775,22 +772,13 @@ class _PointwiseGroups:
 
 
 def _collapsed(family: str, noise: str) -> bool:
-    """Whether NUTS runs the collapsed model: a shrinkage prior under Normal noise (Student-t noise
-    runs the full-data model, which has no Gaussian form to integrate w out of)."""
+    """Whether NUTS runs the collapsed model: a shrinkage prior under Normal noise. w is integrated
+    out, NUTS samples only the scales and w is drawn exactly given them
+    (:func:`bayesreg.models.linear_regression_collapsed`): no funnel between w and its scales, hence
+    no divergences where the non-centred form had them; the posterior holds the same variables (w,
+    z and the scales) either way. Student-t noise runs the full-data model, which has no Gaussian
+    form to integrate w out of."""
     return family in models.SHRINKAGE and noise == "normal"
-
-
-def _nuts_model(static):
-    """(NumPyro model, its per-draw key argument) that NUTS runs for this structure.
-
-    The shrinkage priors under the Normal likelihood run collapsed: w is integrated out, NUTS
-    samples only the scales and w is drawn exactly given them
-    (:func:`bayesreg.models.linear_regression_collapsed`): no funnel between w and its scales,
-    hence no divergences where the non-centred form had them. The posterior holds the same
-    variables (w, z and the scales) either way."""
-    if _collapsed(static["prior"], static.get("noise", "normal")):
-        return models.linear_regression_collapsed, "w_key"
-    return models.linear_regression_gram, None
 
 
 def _nuts_inference(est) -> str | None:

@@ -312,7 +312,7 @@ def simulate(case: CalibrationCase, n_sims: int, *, rng_key, X=None) -> dict[str
         kwargs["shrinkage"] = shrinkage
 
     def one(key, X):
-        extra = {"x_sq": jnp.mean(X**2, axis=0)} if case.prior == "r2d2" else {}
+        extra = {"x_sq": models.column_mean_squares(X)} if case.prior == "r2d2" else {}
         tr = trace(seed(models.linear_regression, key)).get_trace(X, None, **kwargs, **extra)
         # w is a deterministic site of the (non-centred) shrinkage priors
         return {name: site["value"] for name, site in tr.items() if site["type"] in ("sample", "deterministic")}
@@ -360,11 +360,13 @@ def _fit(case: CalibrationCase, sim: dict, rng_key) -> tuple[dict[str, np.ndarra
         if shrinkage is not None:
             data["shrinkage"] = np.broadcast_to(shrinkage, (n_sims,) + shrinkage.shape)
         if case.prior == "r2d2":
-            data["x_sq"] = np.mean(sim["X"] ** 2, axis=1)
-        model, draw_key = _noncentered_gram() if case.noncentered else models.linear_regression_gram, None
-        if shrinkage is not None:   # as the estimator fits them: collapsed, w drawn given the scales
-            model, draw_key = models.linear_regression_collapsed, "w_key"
-        draws = run_nuts_batched(model, rng_key, data, static=static, settings=settings, draw_key=draw_key)
+            data["x_sq"] = models.column_mean_squares(sim["X"])
+        # the shrinkage priors as the estimator fits them: collapsed, w drawn given the scales
+        model, draw_key, extra = models.gram_form(sim["X"], sim["y"], collapsed=shrinkage is not None)
+        if case.noncentered and shrinkage is None:
+            model = _noncentered_gram()
+        draws = run_nuts_batched(model, rng_key, {**data, **extra}, static=static, settings=settings,
+                                 draw_key=draw_key)
     else:
         from ..infer.gibbs import gibbs_data, run_gibbs_batched
 

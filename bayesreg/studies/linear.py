@@ -47,14 +47,13 @@ PRIORS = ("laplace", "normal", *models.SHRINKAGE)
 
 def _shrinkage_truth(X, *, prior: str, tau: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """w drawn from a shrinkage prior by the model itself, one per replicate: (R, p)."""
-    import jax.numpy as jnp
     from numpyro.handlers import seed, trace
 
     num_reps, n, p = X.shape
     kwargs = dict(loc=np.zeros(p), tau=tau, sigma=sigma, prior=prior, shrinkage=shrinkage_params(prior, tau, n, p))
 
     def one(key, X):
-        x_sq = jnp.mean(X**2, axis=0)  # R2D2's column scales, as the fit computes them
+        x_sq = models.column_mean_squares(X)  # R2D2's column scales, as the fit computes them
         return trace(seed(models.linear_regression, key)).get_trace(X, None, x_sq=x_sq, **kwargs)["w"]["value"]
 
     keys = jax.random.split(jax.random.key(int(rng.integers(2**31))), num_reps)
@@ -113,7 +112,7 @@ def nuts_batched(X, y, *, prior: str, tau: float, sigma: float, settings: MCMCSe
     shrinkage = shrinkage_params(prior, tau, n, p)
     if shrinkage is not None:
         data["shrinkage"] = np.broadcast_to(shrinkage, (num_reps,) + shrinkage.shape)
-        data["x_sq"] = np.mean(X**2, axis=1)
+        data["x_sq"] = models.column_mean_squares(X)
     return run_nuts_batched(models.linear_regression_gram, key, data, static=static, settings=settings)
 
 

@@ -61,14 +61,9 @@ def fit_prior_batched(X, y, prior, *, settings: MCMCSettings, key, n_nonzero: in
     if shrinkage is not None:
         data["shrinkage"] = np.tile(shrinkage.params(n, p), (num_reps, 1))
         if family == "r2d2":
-            data["x_sq"] = np.mean(X**2, axis=1)
-    if shrinkage is not None and collapsed:
-        thin = models.thin_factor(X, y)
-        if thin is not None:
-            data["R"], data["qy"] = thin
-        return run_nuts_batched(models.linear_regression_collapsed, key, data, static=static, settings=settings,
-                                draw_key="w_key")
-    return run_nuts_batched(models.linear_regression_gram, key, data, static=static, settings=settings)
+            data["x_sq"] = models.column_mean_squares(X)
+    model, draw_key, extra = models.gram_form(X, y, collapsed=shrinkage is not None and collapsed)
+    return run_nuts_batched(model, key, {**data, **extra}, static=static, settings=settings, draw_key=draw_key)
 
 
 def _study_data(n, p, n_nonzero, replicates, coef_scale, sigma, n_test, seed):
