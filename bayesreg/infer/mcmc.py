@@ -234,7 +234,7 @@ def run_chains(kernel, rng_key, data: Mapping[str, Any], *, settings: MCMCSettin
     depend on it.
     """
     progress = _progress.resolve(progress)
-    data = {k: jnp.asarray(v) for k, v in data.items()}
+    data = {k: np.asarray(v) for k, v in data.items()}  # numpy: pmap copies each to the devices once
     vectorized = settings.chain_method == "vectorized"
     devices = _devices_for(settings.num_chains) if settings.chain_method == "parallel" else 1
     runner = _runner(kernel, settings, devices=devices, vectorized=vectorized, data_axis=None)
@@ -247,6 +247,7 @@ def run_chains(kernel, rng_key, data: Mapping[str, Any], *, settings: MCMCSettin
 
 def _to_draws(samples, stats, settings: MCMCSettings, count: int, vectorized: bool, kernel) -> MCMCDraws:
     """The draws and statistics as numpy arrays with a leading axis of ``count`` chains."""
+    samples, stats = jax.device_get((samples, stats))  # every copy started before any is awaited
     return MCMCDraws(samples={k: _unlayout(v, count, vectorized) for k, v in samples.items()},
                      stats={k: _unlayout(v, count, vectorized) for k, v in stats.items()}, settings=settings,
                      sampler=getattr(kernel, "description", ""))
