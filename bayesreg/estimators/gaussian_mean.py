@@ -6,7 +6,6 @@ loc = 0 by default.
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -15,7 +14,7 @@ from .._validation import check_1d, check_option, check_positive, check_seed
 from ..config import ensure_setup, provenance
 from ..conjugate import Normal
 from ..diagnostics import check_chains_moved, warn_if_unconverged
-from ..infer.mcmc import MCMCSettings
+from ..infer.mcmc import MCMCSettings, seed_keys
 from ..infer.nuts import run_nuts
 from ..infer.optimize import find_map
 from ..results import MAPEstimate, PosteriorFit
@@ -107,12 +106,12 @@ class GaussianMean:
         settings = MCMCSettings(num_warmup=num_warmup, num_samples=num_samples,
                                 num_chains=num_chains, target_accept_prob=target_accept_prob,
                                 chain_method=chain_method)
-        key_mcmc, key_pred = jax.random.split(jax.random.key(seed))
+        key_mcmc, key_pred = seed_keys(seed)
         draws = run_nuts(models.gaussian_mean, key_mcmc, {"x": x, **self._hyper},
                          settings=settings, progress=progress, desc="NUTS gaussian-mean")
         mu = draws.samples["mu"]
         check_chains_moved(mu, "NUTS", num_warmup)
-        rng = np.random.default_rng(np.asarray(jax.random.key_data(key_pred)))
+        rng = np.random.default_rng(key_pred)
         predictive = {"x_new": likelihood.normal_replicates(mu, self.sigma, rng=rng)}
         log_lik = {}
         if likelihood.pointwise_fits(*mu.shape, x.size):

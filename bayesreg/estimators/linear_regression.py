@@ -23,7 +23,7 @@ from ..conjugate import linear_normal_posterior
 from ..diagnostics import check_chains_moved, warn_if_unconverged
 from ..exceptions import ConvergenceError, NotFittedError
 from ..infer.lasso import lasso_map
-from ..infer.mcmc import MCMCSettings
+from ..infer.mcmc import MCMCSettings, seed_keys
 from ..infer.nuts import run_nuts
 from ..infer.optimize import find_map
 from ..priors import COEFFICIENT_PRIORS, Gamma, HalfNormal, split_coef_prior, split_scale
@@ -487,13 +487,12 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family, tau_vec=None, *,
                      sampler: Sampler):
-        import jax
 
         settings = MCMCSettings(num_warmup=self.num_warmup, num_samples=self.num_samples,
                                 num_chains=self.num_chains, chain_method=self.chain_method,
                                 target_accept_prob=self.target_accept_prob, dense_mass=self.dense_mass)
         seed = check_seed(self.seed)  # None: fresh entropy; a Generator: one draw from it
-        key_mcmc, key_pred = jax.random.split(jax.random.key(seed))
+        key_mcmc, key_pred = seed_keys(seed)
         draws = sampler.run(self, key_mcmc, settings, Xc, yc, loc, sigma, tau, sigma_family, tau_family)
         check_chains_moved(draws.samples["w"], sampler.name, self.num_warmup)
         samples = dict(draws.samples)
@@ -501,7 +500,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
             samples["w"] = samples["w"] * tau_vec  # back from the scaled columns
         if tau_family == "lasso_lambda":
             samples["lambda"] = 1.0 / samples["tau"]  # Park & Casella's lambda
-        rng_intercept, rng_pointwise = np.random.default_rng(np.asarray(jax.random.key_data(key_pred))).spawn(2)
+        rng_intercept, rng_pointwise = np.random.default_rng(key_pred).spawn(2)
         sigma_draws = samples.get("sigma", sigma)
         noise = self._check_noise()
         nu_draws = None if noise is None else samples.get("nu", noise[1])

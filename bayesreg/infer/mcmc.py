@@ -27,6 +27,7 @@ differently, so its draws agree with the others only up to floating-point roundi
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
@@ -79,6 +80,23 @@ class MCMCDraws:
     stats: dict[str, np.ndarray]
     settings: MCMCSettings
     sampler: str = ""          # the kernel that made them, for the fit's provenance
+
+
+@functools.cache
+def _split_seed():
+    def split(seed):
+        key_run, key_other = jax.random.split(jax.random.key(seed))
+        return key_run, jax.random.key_data(key_other)
+
+    return jax.jit(split)
+
+
+def seed_keys(seed: int) -> tuple[jax.Array, np.ndarray]:
+    """(the key of a fit's sampler, the data of its second key, which seeds numpy's generator of
+    the predictive draws) from the fit's seed in [0, 2**63): ``jax.random.split(jax.random.key(seed))``
+    as one compiled call (eagerly, the three dispatches cost ~0.3 ms of a small fit); the same bits."""
+    key_run, key_data = _split_seed()(np.int64(seed))
+    return key_run, np.asarray(key_data)
 
 
 # ---------------------------------------------------------------- one chain

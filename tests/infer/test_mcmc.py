@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from bayesreg import models
-from bayesreg.infer.mcmc import MCMCSettings, trace_count
+from bayesreg.infer.mcmc import MCMCSettings, seed_keys, trace_count
 from bayesreg.infer.nuts import run_nuts
 from bayesreg.results import PosteriorFit
 from bayesreg.testing import assert_posterior_matches, assert_same_mean, assert_within_mcse
@@ -156,3 +156,13 @@ def test_the_draws_name_the_kernel_that_made_them():
         assert out.sampler.startswith(f"NUTS ({name} "), out.sampler
         attrs = PosteriorFit.from_draws(out).idata.attrs
         assert attrs["inference"] == out.sampler
+
+
+@pytest.mark.parametrize("seed", [0, 12345, 2**32 + 7, 2**63 - 1])
+def test_seed_keys_are_the_eager_split_of_the_seed(seed):
+    """One compiled call, the same bits as jax.random.split(jax.random.key(seed)): a fit's draws
+    do not depend on how its keys were computed."""
+    run, other = jax.random.split(jax.random.key(seed))
+    key_run, key_data = seed_keys(seed)
+    np.testing.assert_array_equal(jax.random.key_data(key_run), jax.random.key_data(run))
+    np.testing.assert_array_equal(key_data, jax.random.key_data(other))
