@@ -114,7 +114,7 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
         of every parameter and warn (:class:`~bayesreg.exceptions.ConvergenceWarning`) when
         R-hat > 1.01 or an ESS < 100 per chain, as PyMC's ``compute_convergence_checks``.
         False skips them at fit time (divergences are still warned about, they cost nothing):
-        on small models they are 10-25% of a fit (a sort and FFTs of every parameter's
+        on small models they are 10-20% of a fit (a sort and FFTs of every parameter's
         draws), which repeated fits (cross-validation, paths, timing) need not pay.
         ``fit_result_.convergence()`` and the summary table compute them when asked.
 
