@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..priors import COEFFICIENT_PRIORS
 from ._common import (
     PROGRESS_HELP,
     SEED_HELP,
@@ -50,7 +51,7 @@ def register(sub) -> None:
     p.add_argument("--tau", type=_grid(), default="0.5,1", metavar="T,T,...", help="prior scales, comma-separated")
     p.add_argument("--sigma", type=_grid(), default="1", metavar="S,S,...", help="noise sds, comma-separated")
     p.add_argument("--replicates", type=positive_int, default=200, help="simulated data sets per cell")
-    p.add_argument("--prior", choices=("laplace", "normal", "horseshoe", "regularized_horseshoe", "r2d2"),
+    p.add_argument("--prior", choices=COEFFICIENT_PRIORS,
                    default="laplace",
                    help="prior the coefficients are drawn from, and fitted with (horseshoe: --tau is the scale of its "
                         "global scale; regularized_horseshoe and r2d2 their standard settings and one --tau; the "
@@ -127,10 +128,9 @@ def _run_linear(args):
 def _prior_list(text: str) -> tuple[str, ...]:
     """An argparse type: comma-separated coefficient prior names, checked when the line is read."""
     names = tuple(t.strip().replace("-", "_") for t in text.split(",") if t.strip())
-    known = ("laplace", "normal", "horseshoe", "regularized_horseshoe", "r2d2")
-    bad = [t for t in names if t not in known]
+    bad = [t for t in names if t not in COEFFICIENT_PRIORS]
     if not names or bad:
-        raise argparse.ArgumentTypeError(f"expected names among {', '.join(known)}; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected names among {', '.join(COEFFICIENT_PRIORS)}; got {text!r}")
     return names
 
 
@@ -221,7 +221,7 @@ def _sparse_convergence(per_rep, summary) -> list[dict]:
     """Per prior of the sparse study: divergences and R-hat > 1.1 (chains that clearly disagree: the
     largest of p R-hats passes 1.01 by chance), with the replicates they occur in; a warning line
     per prior that has either."""
-    rhat_limit = 1.1
+    from ..studies.sparse import RHAT_DISAGREE as rhat_limit
 
     rows = []
     for row in summary.to_dict(orient="records"):

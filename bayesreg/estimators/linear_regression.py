@@ -487,7 +487,6 @@ class BayesianLinearRegression(RegressorMixin, BaseEstimator):
 
     def _fit_sampler(self, X, y, Xc, yc, loc, sigma, tau, sigma_family, tau_family, tau_vec=None, *,
                      sampler: Sampler):
-
         settings = MCMCSettings(num_warmup=self.num_warmup, num_samples=self.num_samples,
                                 num_chains=self.num_chains, chain_method=self.chain_method,
                                 target_accept_prob=self.target_accept_prob, dense_mass=self.dense_mass)
